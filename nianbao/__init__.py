@@ -1,0 +1,1 @@
+"""nianbao: crawler and archive of Chinese government information-disclosure annual reports."""

@@ -1,0 +1,40 @@
+"""Document -> Report: metadata, sections, tables, checks."""
+
+from __future__ import annotations
+
+from parsers import meta
+from parsers.checks import run_checks
+from parsers.document import Document
+from parsers.report import Report
+from parsers.sections import find_sections
+from parsers.tables import map_tables
+
+
+def build_report(document: Document, source: str = "") -> Report:
+    text = document.text
+    title = meta.find_title(document)
+    agency = meta.find_agency(title, document)
+    year = meta.find_year(title, text)
+    tables = map_tables(document, year)
+    checks = (
+        run_checks(tables.format, tables.applications, tables.review_litigation)
+        if tables.format != "unknown"
+        else []
+    )
+    return Report(
+        source=source,
+        title=title,
+        agency=agency,
+        region=meta.find_region(agency),
+        year=year,
+        published=meta.find_published(document, text),
+        format=tables.format,
+        form=document.form,
+        proactive=tables.proactive,
+        applications=tables.applications,
+        review_litigation=tables.review_litigation,
+        checks=checks,
+        flags=tables.flags,
+        sections=find_sections(document),
+        text=text,
+    )

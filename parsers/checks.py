@@ -1,0 +1,103 @@
+"""The consistency rules of report_schema.json, each reported with its outcome and a readable detail.
+
+A report that does not add up is a finding, not an error.  Blank cells count as 0 (reports leave zeros blank);
+a rule whose table is not in the report is reported with ok = None ("could not be checked").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from parsers import schema
+
+_APPLICANTS = [
+    "natural_person",
+    "commercial_enterprise",
+    "research_institution",
+    "social_welfare_org",
+    "legal_service_org",
+    "other_org",
+]
+_OUTCOMES = ["upheld", "corrected", "other", "pending"]
+_TOLERANCE = 1e-6
+
+
+def _n(value: Any) -> float:
+    return value or 0
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _check(rule: str, failures: list[str], checked: str) -> dict[str, Any]:
+    if failures:
+        return {"rule": rule, "ok": False, "detail": "; ".join(failures)}
+    return {"rule": rule, "ok": True, "detail": checked}
+
+
+def _missing(rule: str, table: str) -> dict[str, Any]:
+    return {"rule": rule, "ok": None, "detail": f"not checked: table {table} is not in the report"}
+
+
+def run_checks(fmt: str, applications: dict | None, review: dict | None) -> list[dict[str, Any]]:
+    """One entry per rule of the spec, in the spec's order."""
+    out: list[dict[str, Any]] = []
+    results = _application_checks(fmt, applications) if applications else {}
+    reviews = _review_checks(review) if review else {}
+    for rule in schema.rules():
+        if rule in results:
+            out.append(results[rule])
+        elif rule in reviews:
+            out.append(reviews[rule])
+        else:
+            out.append(_missing(rule, "三" if rule in ("row_total", "balance", "processed_sum") else "四"))
+    return out
+
+
+def _application_checks(fmt: str, apps: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    columns = schema.application_columns(fmt)
+    results_rows = [
+        k
+        for k in schema.application_rows(fmt)
+        if k not in ("new_received", "carried_over", "total_processed", "carried_forward")
+    ]
+    row_total, balance, processed = [], [], []
+    for key, row in apps.items():
+        parts = sum(_n(row[c]) for c in _APPLICANTS)
+        if abs(parts - _n(row["total"])) > _TOLERANCE:
+            row_total.append(f"{key}: applicants sum to {_fmt(parts)}, 总计 says {_fmt(_n(row['total']))}")
+    for col in columns:
+        got = _n(apps["new_received"][col]) + _n(apps["carried_over"][col])
+        spent = _n(apps["total_processed"][col]) + _n(apps["carried_forward"][col])
+        if abs(got - spent) > _TOLERANCE:
+            balance.append(f"{col}: 一+二 = {_fmt(got)} but 三(七)+四 = {_fmt(spent)}")
+        items = sum(_n(apps[k][col]) for k in results_rows)
+        if abs(items - _n(apps["total_processed"][col])) > _TOLERANCE:
+            processed.append(
+                f"{col}: items sum to {_fmt(items)}, (七)总计 says {_fmt(_n(apps['total_processed'][col]))}"
+            )
+    return {
+        "row_total": _check("row_total", row_total, f"all {len(apps)} rows: 总计 = sum of applicants"),
+        "balance": _check("balance", balance, "一+二 = 三(七)+四 in every column"),
+        "processed_sum": _check("processed_sum", processed, "(七)总计 = sum of (一)…(六) in every column"),
+    }
+
+
+def _review_checks(review: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for prefix, name in (
+        ("review", "行政复议"),
+        ("suit_direct", "未经复议直接起诉"),
+        ("suit_after_review", "复议后起诉"),
+    ):
+        parts = sum(_n(review[f"{prefix}_{o}"]) for o in _OUTCOMES)
+        total = _n(review[f"{prefix}_total"])
+        rule = f"{prefix}_total"
+        failures = (
+            []
+            if abs(parts - total) < _TOLERANCE
+            else [f"{name}: outcomes sum to {_fmt(parts)}, 总计 says {_fmt(total)}"]
+        )
+        out[rule] = _check(rule, failures, f"{name}: 总计 = {_fmt(total)} = sum of outcomes")
+    return out

@@ -1,0 +1,41 @@
+"""bytes -> form -> Document -> Report: the one path every input takes."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+
+from parsers.detect import sniff
+from parsers.document import Document
+from parsers.report import ParseError, Report
+
+# form -> module with `read(data: bytes) -> Document`; imported lazily so heavy readers (OCR) cost nothing
+# until a document needs them.
+READERS: dict[str, str] = {
+    "html": "parsers.html_reader",
+    "text": "parsers.text_reader",
+    "pdf": "parsers.pdf_reader",
+    "docx": "parsers.docx_reader",
+    "doc": "parsers.office_reader",
+    "wps": "parsers.office_reader",
+    "xls": "parsers.sheet_reader",
+    "xlsx": "parsers.sheet_reader",
+    "image": "parsers.ocr_reader",
+}
+
+
+def reader_for(form: str) -> Callable[[bytes], Document]:
+    module = importlib.import_module(READERS[form])
+    return module.read
+
+
+def parse_bytes(data: bytes, source: str = "", content_type: str | None = None) -> Report:
+    if not data or not data.strip():
+        raise ParseError("empty document")
+    form = sniff(data, source, content_type)
+    if form is None:
+        raise ParseError("not a document nianbao can read (binary data of unknown type)")
+    document = reader_for(form)(data)
+    from parsers.build import build_report
+
+    return build_report(document, source=source)

@@ -1,0 +1,32 @@
+"""The prose sections journalists quote: 一 总体情况, 五 存在的主要问题及改进情况, 六 其他需要报告的事项."""
+
+from __future__ import annotations
+
+import re
+
+from parsers.document import Document
+
+_HEADING = re.compile(r"^\s*([一二三四五六])\s*[、.．]\s*(.{0,40})$")
+_KEYS = {"一": "overview", "五": "problems", "六": "other"}
+_SENTENCE = re.compile(r"[^。；;！!\n]*信息处理费[^。；;！!\n]*[。；;！!]?")
+
+
+def find_sections(document: Document) -> dict[str, str]:
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    for block in document.blocks:
+        if not isinstance(block, str):
+            continue
+        m = _HEADING.match(block)
+        if m and len(block) <= 40:
+            current = _KEYS.get(m.group(1))
+            if current:
+                sections.setdefault(current, [])
+            continue
+        if current:
+            sections[current].append(block)
+    out = {key: "\n".join(parts).strip() for key, parts in sections.items()}
+    fee = " ".join(m.group(0).strip() for m in _SENTENCE.finditer(document.text))
+    if fee:
+        out["information_fee"] = fee
+    return out
