@@ -28,7 +28,8 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
 
     Exits 0 when every file was read (even where checks fail), 2 when any file could not be read.
     """
-    from parsers import ParseError, parse as parse_report
+    from parsers import ParseError
+    from parsers import parse as parse_report
 
     unreadable = 0
     for name in files:
@@ -66,7 +67,14 @@ def _print_summary(report) -> None:
     apps = report.applications
     if apps:
         table = Table("row", "total", box=None, padding=(0, 2))
-        for key in ("new_received", "carried_over", "granted", "partially_granted", "total_processed", "carried_forward"):
+        for key in (
+            "new_received",
+            "carried_over",
+            "granted",
+            "partially_granted",
+            "total_processed",
+            "carried_forward",
+        ):
             table.add_row(key, str(apps[key]["total"]))
         console.print(table)
     else:
@@ -76,3 +84,7 @@ def _print_summary(report) -> None:
         console.print(f"  {mark} {check['rule']}: {check['detail']}")
     for flag in report.flags:
         console.print(f"  [yellow]flag[/yellow] {flag['where']}: {flag['reason']}")
+
+
+if __name__ == "__main__":
+    main()

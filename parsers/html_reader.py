@@ -54,6 +54,9 @@ def read(data: bytes, content_type: str | None = None) -> Document:
     meta = _page_meta(root)
     title = _page_title(root, meta)
     etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
+    dateline = _dateline(root)
+    if dateline:
+        meta["Dateline"] = dateline
     content = _content_root(root)
     blocks: list[str | Table] = []
     _walk(content, blocks, [])
@@ -80,6 +83,13 @@ def _page_title(root: etree._Element, meta: dict[str, str]) -> str | None:
                 return heading
     titles = root.xpath("//title/text()")
     return _clean(titles[0]) if titles else None
+
+
+def _dateline(root: etree._Element) -> str | None:
+    """The page's '发布时间：…' line, which CMS templates put outside the article body."""
+    for node in root.xpath("//body//text()[contains(., '发布时间') or contains(., '发布日期')]"):
+        return _clean(str(node))[:80]
+    return None
 
 
 def _is_data_table(el: etree._Element) -> bool:

@@ -9,9 +9,7 @@ from parsers.document import Document
 _TITLE_SPLIT = re.compile(r"\s*[_|｜—–-]+\s*")
 _AGENCY_BEFORE_YEAR = re.compile(r"^(?P<agency>.+?)(?:关于)?(?P<year>(?:19|20)\d{2})\s*年度?")
 _AGENCY_AFTER_YEAR = re.compile(r"^(?P<year>(?:19|20)\d{2})\s*年度?(?P<agency>.+?)(?:本级)?政府信息公开")
-_PERIOD = re.compile(
-    r"(?:统计期限|统计时限|统计期间|期限)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日"
-)
+_PERIOD = re.compile(r"(?:统计期限|统计时限|统计期间|期限)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _PUBLISHED = re.compile(
     r"(?:发布|公开|成文)(?:时间|日期)\s*[:：]?\s*((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})"
@@ -56,8 +54,12 @@ def find_year(title: str | None, text: str) -> int | None:
 
 
 def find_published(document: Document, text: str) -> str | None:
-    """Publish date as YYYY-MM-DD: gov-site PubDate meta, else a 发布时间 line on the page."""
-    m = _ISO.search(document.meta.get("PubDate", "")) or _PUBLISHED.search(text)
+    """Publish date as YYYY-MM-DD: gov-site PubDate meta, else the page's 发布时间 line, else one in the text."""
+    m = (
+        _ISO.search(document.meta.get("PubDate", ""))
+        or _PUBLISHED.search(document.meta.get("Dateline", ""))
+        or _PUBLISHED.search(text)
+    )
     if not m:
         return None
     year, month, day = (int(g) for g in m.groups())
