@@ -35,6 +35,6 @@ def build_report(document: Document, source: str = "") -> Report:
         review_litigation=tables.review_litigation,
         checks=checks,
         flags=tables.flags,
-        sections=find_sections(document),
+        sections=find_sections(document, text),
         text=text,
     )

@@ -60,11 +60,14 @@ def _ole_form(data: bytes, source: str) -> str:
     return "doc"
 
 
+_CONTROL = bytes([*range(9), *range(14, 32)])
+
+
 def _is_binary(head: bytes) -> bool:
     if not head:
         return False
     if b"\x00" in head:
         # UTF-16 text has NULs too; a BOM says so.
         return not head.startswith((b"\xff\xfe", b"\xfe\xff"))
-    control = sum(1 for b in head if b < 9 or 13 < b < 32)
+    control = len(head) - len(head.translate(None, _CONTROL))
     return control > len(head) * 0.05

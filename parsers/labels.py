@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _DROP = re.compile(r"[\s\"'“”‘’「」『』]+")
 
 
+@lru_cache(maxsize=8192)
 def norm(text: str) -> str:
     return _DROP.sub("", unicodedata.normalize("NFKC", text))
 
 
 # applications (table 三) rows: first match wins, so the specific items come before the group rows.
-APPLICATION_ROW_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+APPLICATION_ROW_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (key, re.compile(pattern))
     for key, pattern in [
         ("new_received", r"本年新收"),
@@ -48,7 +50,7 @@ APPLICATION_ROW_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("granted", r"予以公开"),
         ("total_processed", r"\(七\)总计|七、总计|^总计$"),
     ]
-]
+)
 
 # table 三 header labels -> column keys
 APPLICATION_COLUMNS = {
@@ -64,7 +66,7 @@ APPLICATION_GROUP = "法人或其他组织"
 APPLICATIONS_MARKERS = ("勾稽关系", "申请人情况")
 
 # table 二 rows (both templates)
-PROACTIVE_ITEM_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+PROACTIVE_ITEM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (key, re.compile(pattern))
     for key, pattern in [
         ("regulations", r"规章$"),
@@ -76,10 +78,10 @@ PROACTIVE_ITEM_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("fees", r"行政事业性收费$"),
         ("procurement", r"政府集中采购$"),
     ]
-]
+)
 
 # table 二 field headers -> field keys (2021 and 2019 words differ, keys never collide within a format)
-PROACTIVE_FIELD_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+PROACTIVE_FIELD_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (key, re.compile(pattern))
     for key, pattern in [
         ("issued", r"制发"),
@@ -95,7 +97,7 @@ PROACTIVE_FIELD_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("projects", r"采购项目"),
         ("total_amount", r"采购总金额"),
     ]
-]
+)
 FIELD_UNITS = {"amount_10k_yuan": "10k_yuan", "total_amount": "yuan"}
 
 # table 四 headers
@@ -128,7 +130,9 @@ FORMAT_2021_MARKERS = (
 )
 
 
-def match(patterns: list[tuple[str, re.Pattern[str]]], label: str) -> str | None:
+@lru_cache(maxsize=4096)
+def match(patterns: tuple[tuple[str, re.Pattern[str]], ...], label: str) -> str | None:
+    """The key of the first pattern found in `label` (patterns are tuples so results can be cached)."""
     for key, pattern in patterns:
         if pattern.search(label):
             return key

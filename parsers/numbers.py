@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 BLANKS = {"", "-", "--", "—", "——", "–", "/", "\\", "无", "空", "null", "none", "n/a", "na", "…", "×", "x"}
 _NUMBER = re.compile(
@@ -25,12 +26,14 @@ def _normal(text: str) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
+@lru_cache(maxsize=4096)
 def is_value(text: str) -> bool:
     """True for cells that hold a value (a number or a blank), False for labels."""
     cell = _normal(text).lower()
     return cell in BLANKS or _NUMBER.match(cell) is not None
 
 
+@lru_cache(maxsize=4096)
 def parse_value(text: str, unit: str | None = None) -> int | float | None:
     """The number in a cell, converted to `unit` ("10k_yuan" or "yuan") when the cell names another unit.
 

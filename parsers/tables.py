@@ -18,6 +18,8 @@ from parsers.numbers import NotANumber, is_value, parse_value
 
 _SECTION = re.compile(r"^([一二三四五六])、")
 _SECTION_CONTEXT = {"二": "proactive", "三": "applications", "四": "review"}
+_APPLICANT_WORDS = frozenset({*L.APPLICATION_COLUMNS, L.APPLICATION_GROUP, "申请人情况"})
+_REVIEW_WORDS = frozenset({*L.REVIEW_OUTCOMES, *L.SUIT_GROUPS, *L.REVIEW_MARKERS})
 
 
 @dataclass
@@ -91,9 +93,12 @@ class _Mapper:
     def run(self, document: Document) -> None:
         for block in document.blocks:
             if isinstance(block, Table):
+                uncertain = block.uncertain
                 for r, row in enumerate(block.rows):
-                    cells = [Cell(text, block.uncertain.get((r, c))) for c, text in enumerate(row)]
-                    self.row(cells)
+                    if uncertain:
+                        self.row([Cell(text, uncertain.get((r, c))) for c, text in enumerate(row)])
+                    else:
+                        self.row([Cell(text) for text in row])
             else:
                 self.paragraph(block)
 
@@ -136,13 +141,11 @@ class _Mapper:
         if label.startswith("第二十条"):
             self.context = "proactive"
             return True
-        applicant_words = set(L.APPLICATION_COLUMNS) | {L.APPLICATION_GROUP, "申请人情况"}
-        if any(m in label for m in L.APPLICATIONS_MARKERS) or set(label_cells) <= applicant_words:
+        if any(m in label for m in L.APPLICATIONS_MARKERS) or _APPLICANT_WORDS.issuperset(label_cells):
             self.context = "applications"
-            self.applicant_header([c for c in label_cells if c in applicant_words and c != "申请人情况"])
+            self.applicant_header([c for c in label_cells if c in _APPLICANT_WORDS and c != "申请人情况"])
             return True
-        review_words = set(L.REVIEW_OUTCOMES) | set(L.SUIT_GROUPS) | set(L.REVIEW_MARKERS)
-        if set(label_cells) <= review_words:
+        if _REVIEW_WORDS.issuperset(label_cells):
             if self.context != "review" or any(m in label_cells for m in L.REVIEW_MARKERS):
                 self.review_leaves, self.review_groups = [], []
             self.context = "review"
