@@ -50,6 +50,99 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
     sys.exit(2 if unreadable else 0)
 
 
+@main.command()
+@click.argument("portals", nargs=-1)
+@click.option("--start-url", "start_urls", multiple=True, help="crawl any portal from this page (that host only)")
+@db_option
+def crawl(portals: tuple[str, ...], start_urls: tuple[str, ...], db_path: str) -> None:
+    """Crawl registered PORTALS (all when none given), or --start-url pages, into the archive.
+
+    Exits 1 when the crawl failed as a whole (nothing could be fetched), so cron can tell.
+    """
+    from crawler.run import crawl as run_crawl
+
+    _ensure_parent(db_path)
+    summary = run_crawl(db_path, portals=list(portals) or None, start_urls=list(start_urls) or None)
+    sys.exit(0 if summary.get("status") == "finished" else 1)
+
+
+@main.command()
+@db_option
+def reparse(db_path: str) -> None:
+    """Rebuild every parsed row from the archived bytes with the current parsers (no network)."""
+    from archive import reparse as rebuild
+
+    summary = rebuild(db_path)
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+
+
+@main.command()
+@db_option
+@click.option("--port", default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+def serve(db_path: str, port: int, host: str) -> None:
+    """Datasette over the archive (read-only) with the root metadata.yml."""
+    from archive.serve import serve as run_server
+
+    if not Path(db_path).exists():
+        raise click.ClickException(f"{db_path} does not exist: run `nianbao crawl` or `nianbao demo` first")
+    run_server(db_path, port=port, host=host)
+
+
+@main.command()
+@db_option
+@click.option("--out", "out_path", default="-", show_default=True, help="CSV file, or - for standard output")
+def export(db_path: str, out_path: str) -> None:
+    """The one-row-per-report CSV (UTF-8 with BOM, so Excel shows the Chinese correctly)."""
+    from archive import export_csv
+
+    if out_path == "-":
+        export_csv(db_path, sys.stdout.buffer)
+    else:
+        _ensure_parent(out_path)
+        export_csv(db_path, out_path)
+
+
+@main.command()
+@click.option("--db", "db_path", default="data/demo.db", show_default=True, type=click.Path(dir_okay=False))
+@click.option("--port", default=8001, show_default=True, help="Datasette port")
+@click.option("--no-serve", is_flag=True, help="crawl the demo portal and stop (no Datasette)")
+def demo(db_path: str, port: int, no_serve: bool) -> None:
+    """Serve the bundled offline portal on 127.0.0.1, crawl it, and serve the archive: no internet needed."""
+    from crawler.run import crawl as run_crawl
+
+    serve_portal = _demo_portal()
+    _ensure_parent(db_path)
+    portal = serve_portal("127.0.0.1", 0)
+    try:
+        url = f"http://127.0.0.1:{portal.server_port}/"
+        click.echo(f"demo portal at {url}")
+        summary = run_crawl(db_path, portals=None, start_urls=[url], settings_overrides={"AUTOTHROTTLE_ENABLED": False})
+    finally:
+        portal.shutdown()
+    click.echo(json.dumps(summary, ensure_ascii=False, default=str))
+    if not no_serve:
+        from archive.serve import serve as run_server
+
+        run_server(db_path, port=port, host="127.0.0.1")
+
+
+def _demo_portal():
+    """The offline portal lives with the tests (tests/portal) in the source checkout this package runs from."""
+    root = str(Path(__file__).resolve().parents[1])
+    if root not in sys.path:
+        sys.path.insert(0, root)
+    try:
+        from tests.portal import serve
+    except ImportError as exc:
+        raise click.ClickException(f"no demo portal (tests/portal) in {root}: run from a source checkout") from exc
+    return serve
+
+
+def _ensure_parent(path: str) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+
+
 def _emit_error(source: str, message: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"source": source, "error": message}, ensure_ascii=False))
