@@ -22,7 +22,7 @@ _APPLICANT_WORDS = frozenset({*L.APPLICATION_COLUMNS, L.APPLICATION_GROUP, "申�
 _REVIEW_WORDS = frozenset({*L.REVIEW_OUTCOMES, *L.SUIT_GROUPS, *L.REVIEW_MARKERS})
 
 
-@dataclass
+@dataclass(slots=True)
 class Cell:
     text: str
     uncertain: str | None = None
@@ -112,9 +112,11 @@ class _Mapper:
             self.row([Cell(t) for t in tokens])  # table 四 flattened into one line of numbers
 
     def row(self, cells: list[Cell]) -> None:
-        last_label = max((i for i, c in enumerate(cells) if not is_value(c.text)), default=-1)
-        label_cells = [L.norm(c.text) for c in cells[: last_label + 1] if c.text.strip()]
-        values = cells[last_label + 1 :]
+        split = len(cells)  # values are the cells after the last label cell
+        while split and is_value(cells[split - 1].text):
+            split -= 1
+        label_cells = [L.norm(c.text) for c in cells[:split] if c.text]
+        values = cells[split:]
         label = "".join(label_cells)
         if not label:
             if self.context == "review" and (len(values) >= 5 or any(c.text.strip() for c in values)):
