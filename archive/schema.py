@@ -1,0 +1,149 @@
+"""The archive's tables, indexes, full-text index and views, created and migrated with sqlite-utils.
+
+Why migrations are numbered steps tracked in `PRAGMA user_version`: an archive outlives the code that wrote it
+(people keep years of crawls), so opening an old file must bring it forward in place, never rebuild it.
+Append a new function to MIGRATIONS to change the schema; never edit one that has shipped.
+The `report_summary` view and the `labels` table are derived, so they are refreshed on every open instead.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from importlib import resources
+
+from sqlite_utils import Database
+
+from archive.summary import SUMMARY_SQL
+
+
+def _create_v1(db: Database) -> None:
+    db["crawl_runs"].create(
+        {
+            "id": int, "started_at": str, "ended_at": str, "portals": str, "start_urls": str, "pages": int,
+            "reports_new": int, "reports_changed": int, "reports_unchanged": int, "errors": int, "bytes": int,
+            "status": str,
+        },
+        pk="id",
+        not_null={"started_at", "status"},
+        defaults={"pages": 0, "reports_new": 0, "reports_changed": 0, "reports_unchanged": 0, "errors": 0,
+                  "bytes": 0, "status": "running"},
+    )
+    db["fetches"].create(
+        {
+            "id": int, "url": str, "fetched_at": str, "status": int, "sha256": str, "content_type": str,
+            "bytes": int, "etag": str, "last_modified": str, "method": str, "run_id": int,
+        },
+        pk="id",
+        not_null={"url", "fetched_at", "status"},
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    db["reports"].create(
+        {
+            "id": int, "url": str, "version": int, "is_current": int, "sha256": str, "title": str, "agency": str,
+            "region": str, "year": int, "published": str, "format": str, "form": str, "checks_ok": int,
+            "failed_checks": str, "flag_count": int, "portal": str, "page_url": str, "run_id": int,
+            "stored_at": str, "last_seen_at": str, "superseded_at": str, "parsed_at": str, "sections": str,
+            "text": str,
+        },
+        pk="id",
+        not_null={"url", "version", "is_current", "sha256", "format", "checks_ok", "stored_at"},
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    # cells.value is declared ANY (NUMERIC affinity): 12 stays an integer and 0.35 (万元) a real, where REAL
+    # would turn every count into 12.0.
+    for child, columns in (
+        ("cells", {"report_id": int, "table_name": str, "row_key": str, "column_key": str, "value": "ANY"}),
+        ("checks", {"report_id": int, "rule": str, "ok": int, "detail": str}),
+        ("flags", {"report_id": int, "location": str, "reason": str}),
+    ):
+        db[child].create(
+            {"id": int, **columns}, pk="id", not_null={"report_id"},
+            foreign_keys=[("report_id", "reports", "id")],
+        )
+    db["errors"].create(
+        {"id": int, "stage": str, "url": str, "message": str, "sha256": str, "run_id": int, "at": str},
+        pk="id",
+        not_null={"stage", "message", "at"},
+        foreign_keys=[("run_id", "crawl_runs", "id")],
+    )
+    db["labels"].create(
+        {"format": str, "table_name": str, "kind": str, "key": str, "label": str},
+        pk=("format", "table_name", "kind", "key"),
+    )
+
+    for table, columns, unique in (
+        ("reports", ["url", "version"], True),
+        ("reports", ["url", "is_current"], False),
+        ("reports", ["agency"], False),
+        ("reports", ["region"], False),
+        ("reports", ["year"], False),
+        ("reports", ["format"], False),
+        ("reports", ["checks_ok"], False),
+        ("reports", ["sha256"], False),
+        ("cells", ["report_id", "table_name", "row_key", "column_key"], True),
+        ("cells", ["table_name", "row_key", "column_key"], False),
+        ("checks", ["report_id"], False),
+        ("checks", ["rule", "ok"], False),
+        ("flags", ["report_id"], False),
+        ("fetches", ["url", "fetched_at"], False),
+        ("fetches", ["sha256"], False),
+        ("fetches", ["run_id"], False),
+        ("errors", ["run_id"], False),
+        ("errors", ["stage"], False),
+    ):
+        db[table].create_index(columns, unique=unique, if_not_exists=True)
+
+    # The trigram tokenizer indexes every 3-character window, so it finds Chinese words without a segmenter;
+    # queries shorter than 3 characters go through archive.search's instr() fallback.
+    db["reports"].enable_fts(["title", "agency", "text"], tokenize="trigram", create_triggers=True)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_create_v1]
+
+
+def migrate(db: Database) -> None:
+    """Bring the archive to the newest schema, then refresh the derived objects (view, labels)."""
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    for number, step in enumerate(MIGRATIONS[version:], start=version + 1):
+        with db.atomic():
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+    with db.atomic():
+        _refresh_view(db)
+        _refresh_labels(db)
+
+
+def _refresh_view(db: Database) -> None:
+    existing = db.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'report_summary'").fetchone()
+    wanted = f"CREATE VIEW report_summary AS {SUMMARY_SQL}"
+    if existing is None or existing[0] != wanted:
+        db.execute("DROP VIEW IF EXISTS report_summary")
+        db.execute(wanted)
+
+
+def label_rows() -> list[dict[str, str]]:
+    """The Chinese label of every canonical key, from parsers/report_schema.json, so queries can show them."""
+    spec = json.loads((resources.files("parsers") / "report_schema.json").read_text(encoding="utf-8"))
+    rows: list[dict[str, str]] = []
+    for fmt, tables in spec["formats"].items():
+        for item in tables["proactive"]:
+            rows.append({"format": fmt, "table_name": "proactive", "kind": "row", "key": item["key"],
+                         "label": item["label"]})
+            for field in item["fields"]:  # a field key has one label throughout a format
+                rows.append({"format": fmt, "table_name": "proactive", "kind": "column", "key": field["key"],
+                             "label": field["label"]})
+        for kind in ("rows", "columns"):
+            for entry in tables["applications"][kind]:
+                rows.append({"format": fmt, "table_name": "applications", "kind": kind[:-1], "key": entry["key"],
+                             "label": entry["label"]})
+        for entry in tables["review_litigation"]:
+            rows.append({"format": fmt, "table_name": "review_litigation", "kind": "row", "key": entry["key"],
+                         "label": entry["label"]})
+    return rows
+
+
+def _refresh_labels(db: Database) -> None:
+    db["labels"].upsert_all(label_rows(), pk=("format", "table_name", "kind", "key"))

@@ -1,0 +1,175 @@
+"""The archive's write/read API — the only way the crawler and the CLI touch the database.
+
+CONTRACT (the crawler is written against these signatures; extend, don't rename):
+
+    archive = Archive("data/nianbao.db")            # creates/migrates schema, WAL, FKs, indexes
+    run_id = archive.start_run(portals=["xtx"], start_urls=[...])
+    archive.validators(url) -> {"etag": str|None, "last_modified": str|None, "sha256": str|None}
+    sha = archive.record_fetch(run_id, url, status=200, body=b"...", headers={...}, method="GET")
+    archive.store_report(run_id, url, sha, report, portal="xtx", region="湘潭县", page_url=None)
+        -> "new" | "changed" | "unchanged"
+    archive.record_error(run_id, url, stage="fetch", message="HTTP 404", sha256=None)
+    archive.finish_run(run_id, pages=..., errors=..., status="finished")
+    archive.get_blob(sha) -> bytes
+
+A report is identified by its URL. Each distinct body (sha256) seen at a URL is a *version*: a row of
+`reports` with `version` 1, 2, … and `is_current` = 1 on the newest only, so a report that was quietly edited
+after publication keeps its earlier figures on record.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from archive.blobs import BlobStore
+from archive.records import cell_rows, check_rows, flag_rows, report_fields
+from archive.schema import migrate
+from parsers import Report
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def require_archive(db_path: str | Path) -> None:
+    if not Path(db_path).is_file():
+        raise FileNotFoundError(f"no archive at {db_path}")
+
+
+def open_db(db_path: str | Path, *, create: bool = True) -> Database:
+    """A sqlite-utils connection with the schema migrated and foreign keys enforced.
+
+    With create=False a missing file is an error rather than a new empty archive (a typo in --db for export
+    or reparse should say so, not silently produce nothing).
+    """
+    if not create:
+        require_archive(db_path)
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    db = Database(db_path)
+    migrate(db)
+    return db
+
+
+def _header(headers: dict[str, str], name: str) -> str | None:
+    wanted = name.lower()
+    return next((value for key, value in headers.items() if key.lower() == wanted), None)
+
+
+class Archive:
+    def __init__(self, db_path: str | Path, raw_dir: str | Path | None = None) -> None:
+        """Open (creating and migrating) the archive. Raw bodies live content-addressed in `raw_dir`
+        (default: `<db dir>/raw/`), never overwritten."""
+        self.db_path = Path(db_path)
+        self.db = open_db(self.db_path)
+        self.blobs = BlobStore(raw_dir if raw_dir is not None else self.db_path.parent / "raw")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def start_run(self, portals: list[str], start_urls: list[str]) -> int:
+        with self.db.atomic():
+            return self.db["crawl_runs"].insert(
+                {"started_at": now(), "portals": list(portals), "start_urls": list(start_urls), "status": "running"}
+            ).last_pk
+
+    def finish_run(self, run_id: int, *, pages: int, errors: int, status: str = "finished") -> dict[str, Any]:
+        """Close a crawl_runs row (report counts new/changed/unchanged are tallied from store_report calls)
+        and return the row."""
+        fetched = self.db.execute("SELECT COALESCE(SUM(bytes), 0) FROM fetches WHERE run_id = ?", [run_id])
+        with self.db.atomic():
+            self.db["crawl_runs"].update(
+                run_id,
+                {"ended_at": now(), "pages": pages, "errors": errors, "status": status,
+                 "bytes": fetched.fetchone()[0]},
+            )
+        return self.db["crawl_runs"].get(run_id)
+
+    def validators(self, url: str) -> dict[str, str | None]:
+        """ETag / Last-Modified / sha256 of the newest successful fetch of `url`, for conditional GETs."""
+        row = self.db.execute(
+            "SELECT etag, last_modified, sha256 FROM fetches WHERE url = ? AND status BETWEEN 200 AND 299 "
+            "ORDER BY fetched_at DESC, id DESC LIMIT 1",
+            [url],
+        ).fetchone()
+        return dict(zip(("etag", "last_modified", "sha256"), row or (None, None, None), strict=True))
+
+    def record_fetch(
+        self, run_id: int | None, url: str, *, status: int, body: bytes, headers: dict[str, str],
+        method: str = "GET",
+    ) -> str:
+        """Archive `body` content-addressed and add a `fetches` row; returns the body's sha256.
+
+        A 304 Not Modified has no body: its row points at the sha256 of the body it confirmed (the newest
+        successful fetch of the URL), which is also what is returned ("" when there was none).
+        """
+        not_modified = status == 304 and not body
+        # The bytes go to disk before the row that points at them.
+        sha256 = (self.validators(url)["sha256"] or "") if not_modified else self.blobs.put(body)
+        with self.db.atomic():
+            self.db["fetches"].insert({
+                "url": url, "fetched_at": now(), "status": status, "sha256": sha256 or None,
+                "content_type": _header(headers, "Content-Type"), "bytes": len(body),
+                "etag": _header(headers, "ETag"), "last_modified": _header(headers, "Last-Modified"),
+                "method": method, "run_id": run_id,
+            })
+        return sha256
+
+    def store_report(
+        self, run_id: int | None, url: str, sha256: str, report: Report, *, portal: str | None = None,
+        region: str | None = None, page_url: str | None = None,
+    ) -> str:
+        """Store one parsed report version (reports, cells, checks, FTS) in one transaction.
+
+        Returns "unchanged" when the URL's current version has these bytes, "changed" when it had other bytes
+        (the old version stays, `is_current` = 0), "new" for a URL never seen. The bytes must have been archived
+        first (record_fetch), so every stored figure can be re-derived by reparse.
+        """
+        if sha256 not in self.blobs:
+            raise ValueError(f"no archived body with sha256 {sha256!r}: record_fetch it before store_report")
+        stamp = now()
+        with self.db.atomic():
+            current = self.current_version(url)
+            if current is not None and current["sha256"] == sha256:
+                outcome = "unchanged"
+                self.db["reports"].update(current["id"], {"last_seen_at": stamp})
+            else:
+                outcome = "new" if current is None else "changed"
+                if current is not None:
+                    self.db["reports"].update(current["id"], {"is_current": 0, "superseded_at": stamp})
+                last = self.db.execute("SELECT COALESCE(MAX(version), 0) FROM reports WHERE url = ?", [url])
+                report_id = self.db["reports"].insert({
+                    "url": url, "version": last.fetchone()[0] + 1, "is_current": 1, "sha256": sha256,
+                    "region": region or report.region, "portal": portal, "page_url": page_url, "run_id": run_id,
+                    "stored_at": stamp, "last_seen_at": stamp, "parsed_at": stamp, **report_fields(report),
+                }).last_pk
+                self.write_children(report_id, report)
+            if run_id is not None:
+                column = f"reports_{outcome}"
+                self.db.execute(f"UPDATE crawl_runs SET {column} = {column} + 1 WHERE id = ?", [run_id])
+        return outcome
+
+    def write_children(self, report_id: int, report: Report) -> None:
+        """Replace the cells, checks and flags of one report row (call inside a transaction)."""
+        for table, rows in (("cells", cell_rows(report)), ("checks", check_rows(report)),
+                            ("flags", flag_rows(report))):
+            self.db.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
+            self.db[table].insert_all({"report_id": report_id, **row} for row in rows)
+
+    def current_version(self, url: str) -> dict[str, Any] | None:
+        rows = list(self.db["reports"].rows_where("url = ? AND is_current = 1", [url], select="id, sha256"))
+        return rows[0] if rows else None
+
+    def record_error(
+        self, run_id: int | None, url: str | None, *, stage: str, message: str, sha256: str | None = None
+    ) -> None:
+        with self.db.atomic():
+            self.db["errors"].insert(
+                {"stage": stage, "url": url, "message": message, "sha256": sha256, "run_id": run_id, "at": now()}
+            )
+
+    def get_blob(self, sha256: str) -> bytes:
+        return self.blobs.get(sha256)

@@ -1,0 +1,219 @@
+"""The published archive, through Datasette's own client: JSON, canned queries, search, CSV, read-only, metadata."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from datasette_dashboards import replace_opts_in_query
+
+from archive.serve import DB_NAME, METADATA_PATH, datasette_app
+from archive.summary import SUMMARY_COLUMNS
+from tests.test_archive import build_archive, gold, stored_tables
+
+
+class Site:
+    """A Datasette app over a freshly built archive, driven from one event loop."""
+
+    def __init__(self, db_path: Path, ids: dict[str, int]) -> None:
+        self.db_path, self.ids = db_path, ids
+        self.ds = datasette_app(db_path)
+        self.loop = asyncio.new_event_loop()
+
+    def run(self, coroutine):
+        return self.loop.run_until_complete(coroutine)
+
+    def get(self, path: str, **params):
+        response = self.run(self.ds.client.get(path, params=params))
+        assert response.status_code == 200, (path, response.text[:500])
+        return response
+
+    def rows(self, path: str, **params) -> list[dict]:
+        return self.get(path, _shape="array", _size="max", **params).json()
+
+    def query(self, name: str, **params) -> list[dict]:
+        return self.rows(f"/{DB_NAME}/{name}.json", **params)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Iterator[Site]:
+    site = Site(*build_archive(tmp_path_factory.mktemp("site")))
+    yield site
+    site.ds.get_database(DB_NAME).close()
+    site.loop.close()
+
+
+def test_cells_json_of_a_report(site):
+    report_id = site.ids["seed-003"]
+    cells = site.rows(f"/{DB_NAME}/cells.json", report_id=report_id, _labels="off")
+    assert len(cells) == len(stored_tables(sqlite3.connect(site.db_path), report_id)["applications"]) * 7 + 15 + 22
+    tables: dict = {}
+    for cell in cells:
+        table, row, column = cell["table_name"], cell["row_key"], cell["column_key"]
+        if table == "review_litigation":
+            tables.setdefault(table, {})[row] = cell["value"]
+        else:
+            tables.setdefault(table, {}).setdefault(row, {})[column] = cell["value"]
+    g = gold(3)
+    assert tables == {"proactive": g["proactive"], "applications": g["applications"],
+                      "review_litigation": g["review_litigation"]}
+
+
+def test_failing_checks_names_the_rule(site):
+    assert [(r["report_id"], r["agency"], r["rule"], r["detail"]) for r in site.query("failing_checks")] == [
+        (site.ids["seed-004"], "湘潭县人力资源和社会保障局", "balance", "total: 4 + 0 != 4 + 1")]
+
+
+def test_requests_and_refusals_per_region_per_year(site):
+    rows = {(r["region"], r["year"]): r for r in site.query("requests_by_region_year")}
+    assert sorted(rows) == [("攸县", 2024), ("湘潭县", 2020), ("湘潭县", 2023), ("湘潭县", 2024)]
+    county_2024 = rows[("湘潭县", 2024)]  # seed-000, 002, 004
+    assert (county_2024["reports"], county_2024["new_received"], county_2024["granted"], county_2024["denied"],
+            county_2024["unavailable"], county_2024["reports_failing_checks"]) == (3, 8, 4, 1, 4, 1)
+    no_tables = rows[("湘潭县", 2023)]
+    assert (no_tables["reports"], no_tables["new_received"], no_tables["reports_without_figures"]) == (1, None, 1)
+
+
+def test_refusal_reasons_ranked(site):
+    ranked = site.query("refusal_reasons", year="")
+    assert [(r["reason"], r["requests"], r["reports_citing"]) for r in ranked[:4]] == [
+        ("unavailable_not_held", 15, 3), ("denied_enforcement_files", 1, 1), ("rejected_duplicate", 1, 1),
+        ("unavailable_unclear", 1, 1)]
+    assert ranked[0]["label"] == "（四）无法提供 / 1.本机关不掌握相关政府信息"
+    assert len(ranked) == 16 and all(r["requests"] == 0 for r in ranked[4:])
+    assert {r["requests"] for r in site.query("refusal_reasons", year="2020")} == {0}
+
+
+def test_lawsuits_and_corrected_outcomes(site):
+    assert [(r["agency"], r["year"], r["suit_total"], r["suit_corrected"], r["review_total"])
+            for r in site.query("lawsuits_corrected")] == [("湘潭县", 2020, 2, 2, 0)]
+
+
+def test_reports_missing_after_a_year_with_one(site):
+    assert [(r["agency"], r["missing_year"], r["last_year"]) for r in site.query("missing_reports")] == [
+        ("湘潭县", 2021, 2020), ("湘潭县交通运输局", 2024, 2023)]
+
+
+def test_requests_per_year_for_a_county(site):
+    assert [(r["year"], r["reports"], r["new_received"]) for r in site.query("requests_per_year", region="湘潭县")] == [
+        (2020, 1, 32), (2023, 1, None), (2024, 3, 8)]
+
+
+def test_report_table_shows_chinese_headings(site):
+    rows = site.query("report_table", report_id=str(site.ids["seed-001"]))
+    granted = next(r for r in rows if r["row_key"] == "granted" and r["column_key"] == "total")
+    assert (granted["row_label"], granted["column_label"], granted["value"]) == (
+        "三、本年度办理结果 /（一）予以公开", "总计", 1)
+    assert not [r for r in rows if r["table_name"] == "review_litigation"]
+
+
+def test_search_for_four_and_two_characters(site):
+    ids = site.ids
+    # the table's search box uses the trigram index
+    assert sorted(r["id"] for r in site.rows(f"/{DB_NAME}/reports.json", _search="易俗河镇")) == sorted(
+        [ids["seed-002"], ids["seed-003"]])
+    # ... which cannot match two characters; the canned query can, at any length
+    assert site.rows(f"/{DB_NAME}/reports.json", _search="社保") == []
+    assert [r["report_id"] for r in site.query("search_text", q="社保")] == [ids["seed-004"]]
+    assert sorted(r["report_id"] for r in site.query("search_text", q="易俗河镇")) == sorted(
+        [ids["seed-002"], ids["seed-003"]])
+    assert "社保" in site.query("search_text", q="社保")[0]["excerpt"]
+    assert site.query("search_text", q="") == []
+
+
+def test_report_summary_csv(site):
+    text = site.get(f"/{DB_NAME}/report_summary.csv", _size="max").text
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert list(rows[0]) == list(SUMMARY_COLUMNS)
+    assert len(rows) == 6
+    hr = next(r for r in rows if r["report_id"] == str(site.ids["seed-004"]))
+    assert (hr["agency"], hr["checks_ok"], hr["licensing_decisions"], hr["denied_total"]) == (
+        "湘潭县人力资源和社会保障局", "0", "21", "1")
+
+
+def test_writes_are_refused(site):
+    before = sqlite3.connect(site.db_path).execute("SELECT count(*) FROM reports").fetchone()
+    response = site.run(site.ds.client.get(f"/{DB_NAME}.json", params={"sql": "delete from reports"}))
+    assert response.status_code == 400 and "SELECT" in response.text
+    db = site.ds.get_database(DB_NAME)
+    with pytest.raises(PermissionError):
+        site.run(db.execute_write("delete from reports"))
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        site.run(db.execute_fn(lambda conn: conn.execute("delete from reports")))
+    assert sqlite3.connect(site.db_path).execute("SELECT count(*) FROM reports").fetchone() == before
+
+
+def test_report_text_is_never_rendered_as_html(site):
+    page = site.get(f"/{DB_NAME}/reports/{site.ids['unknown']}").text
+    assert '<script>alert("x")</script>' not in page
+    assert "&lt;script&gt;" in page
+
+
+def test_metadata_describes_every_table_and_column(site):
+    metadata = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
+    assert {"title", "license", "source"} <= set(metadata)
+    described = metadata["databases"][DB_NAME]["tables"]
+    db = sqlite3.connect(site.db_path)
+    names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
+                                      "AND name NOT LIKE 'reports_fts%'")]
+    for name in names:
+        columns = [row[1] for row in db.execute(f"PRAGMA table_info([{name}])")]
+        assert described[name]["description"], name
+        assert set(described[name]["columns"]) == set(columns), name
+    page = site.get(f"/{DB_NAME}/report_summary").text
+    assert "关键数字" in page  # the table description is shown
+    facets = site.get(f"/{DB_NAME}/report_summary.json").json()["facet_results"]
+    assert {"region", "year", "format", "checks_ok"} <= set(facets)
+
+
+def test_serve_answers_over_http(site):
+    """`nianbao serve` runs this: a real uvicorn process on a loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    code = f"from archive.serve import serve; serve({str(site.db_path)!r}, port={port}, host='127.0.0.1')"
+    server = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[1], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/{DB_NAME}/report_summary.json?_shape=array",
+                                            timeout=2) as response:
+                    rows = json.load(response)
+                break
+            except OSError:
+                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()[-2000:]
+                time.sleep(0.2)
+        assert sorted(r["report_id"] for r in rows) == sorted(site.ids.values())
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_dashboard_charts_requests_per_year_for_a_county(site):
+    page = site.get("/-/dashboards/requests", region="湘潭县").text
+    assert "每年新收申请" in page and "每年办理结果" in page
+    charts = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))["plugins"]["datasette-dashboards"]["requests"]
+    query = replace_opts_in_query(charts["charts"]["requests-per-year"]["query"], {"region": "湘潭县"})
+    rows = site.rows(f"/{DB_NAME}.json", sql=query, region="湘潭县")
+    assert [(r["year"], r["new_received"]) for r in rows] == [(2020, 32), (2023, None), (2024, 8)]
+    everywhere = replace_opts_in_query(charts["charts"]["requests-per-year"]["query"], {})
+    assert [(r["year"], r["new_received"]) for r in site.rows(f"/{DB_NAME}.json", sql=everywhere)] == [
+        (2020, 32), (2023, None), (2024, 22)]
+    outcomes = replace_opts_in_query(charts["charts"]["outcomes-per-year"]["query"], {"region": "湘潭县"})
+    by_outcome = {(r["year"], r["outcome"]): r["requests"] for r in site.rows(f"/{DB_NAME}.json", sql=outcomes,
+                                                                              region="湘潭县")}
+    assert (by_outcome[(2024, "予以公开 granted")], by_outcome[(2024, "无法提供 unavailable")]) == (4, 4)
