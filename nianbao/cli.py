@@ -72,8 +72,11 @@ def reparse(db_path: str) -> None:
     """Rebuild every parsed row from the archived bytes with the current parsers (no network)."""
     from archive import reparse as rebuild
 
-    summary = rebuild(db_path)
-    click.echo(json.dumps(summary, ensure_ascii=False, indent=2, default=str))
+    try:
+        summary = rebuild(db_path).as_dict()
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
 @main.command()

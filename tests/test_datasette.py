@@ -6,11 +6,7 @@ import asyncio
 import csv
 import io
 import json
-import socket
 import sqlite3
-import subprocess
-import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +17,7 @@ from datasette_dashboards import replace_opts_in_query
 
 from archive.serve import DB_NAME, METADATA_PATH, datasette_app
 from archive.summary import SUMMARY_COLUMNS
+from tests.live import running_datasette
 from tests.test_archive import build_archive, gold, stored_tables
 
 
@@ -179,28 +176,12 @@ def test_metadata_describes_every_table_and_column(site):
 
 
 def test_serve_answers_over_http(site):
-    """`nianbao serve` runs this: a real uvicorn process on a loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    code = f"from archive.serve import serve; serve({str(site.db_path)!r}, port={port}, host='127.0.0.1')"
-    server = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[1], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/{DB_NAME}/report_summary.json?_shape=array",
-                                            timeout=2) as response:
-                    rows = json.load(response)
-                break
-            except OSError:
-                assert server.poll() is None and time.monotonic() < deadline, server.stderr.read().decode()[-2000:]
-                time.sleep(0.2)
-        assert sorted(r["report_id"] for r in rows) == sorted(site.ids.values())
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    """`nianbao serve` runs a real uvicorn process on a loopback port."""
+    with running_datasette(site.db_path) as base, urllib.request.urlopen(
+        f"{base}/{DB_NAME}/report_summary.json?_shape=array", timeout=10
+    ) as response:
+        rows = json.load(response)
+    assert sorted(r["report_id"] for r in rows) == sorted(site.ids.values())
 
 
 def test_dashboard_charts_requests_per_year_for_a_county(site):
