@@ -9,9 +9,9 @@ DB      ?= data/nianbao.db
 PORT    ?= 8001
 BIN      = $(VENV)/bin
 SUDO     = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages: antiword/catdoc read DOC/WPS, poppler-utils gives pdftotext for the benchmarks,
-# chromium + chromium-driver run the browser test, redis-server the distributed-crawl test.
-DEBS     = antiword catdoc poppler-utils chromium chromium-driver redis-server
+# Debian packages: libreoffice-writer-nogui converts DOC/WPS (headless) for the DOCX reader; antiword and
+# poppler-utils (pdftotext) are the benchmarks' baselines; chromium + chromium-driver run the browser test.
+DEBS     = libreoffice-writer-nogui antiword poppler-utils chromium chromium-driver
 
 .PHONY: install system-deps run demo crawl serve test lint bench clean
 

@@ -36,6 +36,8 @@ def parse_bytes(data: bytes, source: str = "", content_type: str | None = None) 
     if form is None:
         raise ParseError("not a document nianbao can read (binary data of unknown type)")
     document = reader_for(form)(data)
+    if form == "wps":
+        document.form = "wps"  # read through the Word reader, but say what the file was
     from parsers.build import build_report
 
     return build_report(document, source=source)

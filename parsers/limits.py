@@ -1,0 +1,64 @@
+"""Size and time limits for reading attachments, so one hostile or broken file cannot stall a crawl.
+
+Attachments come from the open web: a 2 GB "PDF", a zip bomb named .xlsx, a DOC that sends a converter into a
+loop.  Every reader refuses input over its size limit with a ParseError (recorded, nothing lost: the bytes stay
+archived), and every external converter runs with a timeout.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from parsers.report import ParseError
+
+MAX_BYTES = 50 * 1024 * 1024  # the largest real annual reports (scans) are ~20 MB
+MAX_PAGES = 200  # annual reports run 5-30 pages; more means this is not one
+CONVERT_TIMEOUT = 120  # seconds for one external conversion (LibreOffice cold start is ~3-10 s)
+
+
+def check_size(data: bytes, what: str, limit: int | None = None) -> None:
+    """Refuse input over `limit` (default MAX_BYTES) bytes before any parser touches it."""
+    limit = MAX_BYTES if limit is None else limit
+    if len(data) > limit:
+        raise ParseError(f"{what} is {len(data) / 1e6:.2f} MB, over the {limit / 1e6:g} MB limit")
+
+
+def refuse_encrypted_office(data: bytes) -> None:
+    """A password-protected DOCX/XLSX is an OLE file holding an `EncryptedPackage` stream: say so plainly
+    instead of letting a converter fail obscurely (or wait for a password)."""
+    if "EncryptedPackage".encode("utf-16-le") in data[: 1 << 20]:
+        raise ParseError("Office document is encrypted with a password")
+
+
+def convert(data: bytes, suffix: str, command: list[str], output_suffix: str, what: str) -> bytes:
+    """Run an external converter on `data` in a private temp dir, with a timeout; return the output file's bytes.
+
+    `command` gets the input path appended and must write `<input stem><output_suffix>` into the temp dir
+    (it runs with the temp dir as working directory and HOME, so LibreOffice keeps its profile there and
+    concurrent conversions do not share one).
+    """
+    check_size(data, what)
+    if shutil.which(command[0]) is None:
+        raise ParseError(f"cannot read {what}: the converter {command[0]!r} is not installed")
+    with tempfile.TemporaryDirectory(prefix="nianbao-") as tmp:
+        source = Path(tmp) / f"input{suffix}"
+        source.write_bytes(data)
+        try:
+            done = subprocess.run(
+                [*command, str(source)],
+                cwd=tmp,
+                env={"HOME": tmp, "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
+                capture_output=True,
+                timeout=CONVERT_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ParseError(f"{what}: {command[0]} gave no result within {CONVERT_TIMEOUT} s") from exc
+        output = Path(tmp) / f"input{output_suffix}"
+        if done.returncode != 0 or not output.exists():
+            detail = (done.stderr or done.stdout).decode("utf-8", "replace").strip()[:200]
+            raise ParseError(f"{what} could not be converted ({command[0]} exit {done.returncode}: {detail})")
+        return output.read_bytes()
