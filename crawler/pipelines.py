@@ -1,0 +1,28 @@
+"""Reports the spider recognised are stored as versions in the archive (new / changed / unchanged)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+log = logging.getLogger(__name__)
+
+
+class StoreReportsPipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StoreReportsPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        recorder = self.crawler.spider.recorder
+        outcome = recorder.store(item["url"], item["sha256"], item["report"], portal=item["portal"],
+                                 region=item["region"], page_url=item["page_url"])
+        report = item["report"]
+        log.info("report %s: %s %s (%s)", outcome, report.agency, report.year, item["url"])
+        return {"url": item["url"], "outcome": outcome, "agency": report.agency, "year": report.year}

@@ -1,0 +1,65 @@
+"""The registry of portals (crawler/portals.yaml): which sites to crawl, where to start, which hosts are theirs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Portal:
+    name: str
+    start_urls: tuple[str, ...]
+    hosts: tuple[str, ...]
+    region: str | None = None
+    region_code: str | None = None
+    hints: dict[str, Any] = field(default_factory=dict)
+
+
+def load_registry(text: str | None = None) -> dict[str, Portal]:
+    """Portals by name, from the YAML shipped in the package (or `text`, for tests)."""
+    if text is None:
+        text = (resources.files("crawler") / "portals.yaml").read_text(encoding="utf-8")
+    portals: dict[str, Portal] = {}
+    for entry in yaml.safe_load(text)["portals"]:
+        portal = Portal(
+            name=entry["name"], start_urls=tuple(entry["start_urls"]),
+            hosts=tuple(entry.get("hosts") or sorted({urlsplit(u).hostname for u in entry["start_urls"]})),
+            region=entry.get("region"), region_code=str(entry["region_code"]) if entry.get("region_code") else None,
+            hints=entry.get("hints") or {},
+        )
+        if portal.name in portals:
+            raise ValueError(f"portal {portal.name!r} is registered twice")
+        portals[portal.name] = portal
+    return portals
+
+
+def resolve(names: list[str] | None, start_urls: list[str] | None) -> list[Portal]:
+    """The portals a crawl covers: registered ones by name, plus an ad-hoc portal per host of `start_urls`
+    (that host only, no registry entry needed)."""
+    registry = load_registry()
+    unknown = [n for n in names or [] if n not in registry]
+    if unknown:
+        raise KeyError(f"unknown portal(s) {', '.join(unknown)}; registered: {', '.join(sorted(registry))}")
+    chosen = [registry[n] for n in names or []]
+    by_host: dict[str, list[str]] = {}
+    for url in start_urls or []:
+        host = urlsplit(url).hostname
+        if urlsplit(url).scheme not in ("http", "https") or not host:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        by_host.setdefault(host, []).append(url)
+    for host, urls in by_host.items():
+        registered = next((p for p in registry.values() if host in p.hosts), None)
+        chosen.append(Portal(
+            name=registered.name if registered else host, start_urls=tuple(urls), hosts=(host,),
+            region=registered.region if registered else None,
+            region_code=registered.region_code if registered else None,
+            hints=registered.hints if registered else {},
+        ))
+    if not chosen:
+        raise ValueError("nothing to crawl: name a portal or give a start URL")
+    return chosen

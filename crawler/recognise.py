@@ -1,0 +1,61 @@
+"""Is this page an annual report? A pure test on the page's title and what the parser made of its body.
+
+Why not URLs: report columns also hold 解读 (explainers), 通知 (notices) and 政府信息公开指南 (guides), often
+titled with the same words; what sets a report apart is the statutory template (its tables, which the
+parser recognises as format 2021/2019) and a title that is not one of those document kinds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from parsel import Selector
+
+from parsers import Report
+
+_REPORT_WORDS = re.compile(r"年度报告|年报")
+_NOT_A_REPORT = re.compile(r"指南|通知|公告|通告|解读|意见|办法|规定|制度|会议|培训|征集|答复|目录|计划|要点")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_TITLE_SPLIT = re.compile(r"\s*[_|｜]\s*|\s+[-—–]+\s+")
+
+
+def page_title(selector: Selector) -> str | None:
+    """The article's title: gov-site <meta name="ArticleTitle">, else the first part of <title>
+    ("标题_湘潭县人民政府" -> "标题")."""
+    meta = selector.xpath("//meta[translate(@name,'ARTICLETI','articleti')='articletitle']/@content").get()
+    if meta and meta.strip():
+        return meta.strip()
+    title = " ".join("".join(selector.xpath("//title//text()").getall()).split())
+    return _TITLE_SPLIT.split(title)[0] if title else None
+
+
+def title_suggests_report(title: str | None) -> bool:
+    """Worth parsing as a report: says 年度报告/年报 and is not a notice, guide or explainer."""
+    return bool(title and _REPORT_WORDS.search(title) and not _NOT_A_REPORT.search(title))
+
+
+def is_report(report: Report, title: str | None = None) -> bool:
+    """A report follows the statutory template (the parser found its tables) and is not titled as another kind
+    of document. `title` is the page's or link's title; the parsed one is used when it is missing."""
+    title = title or report.title
+    return report.format != "unknown" and not (title and _NOT_A_REPORT.search(title))
+
+
+def page_hints(selector: Selector) -> dict[str, str | int | None]:
+    """What a report page says about the attachment that carries the report: title, publisher, date."""
+    title = page_title(selector)
+    year = _YEAR.search(title or "")
+
+    def meta(name: str) -> str | None:
+        value = selector.xpath(f"//meta[@name='{name}']/@content").get()
+        return value.strip() or None if value else None
+
+    return {"title": title, "agency": meta("ContentSource"), "published": (meta("PubDate") or "")[:10] or None,
+            "year": int(year.group(1)) if year else None}
+
+
+def with_hints(report: Report, hints: dict[str, str | int | None]) -> Report:
+    """Fill what the document itself does not say from the page that links to it; the document wins."""
+    missing = {k: v for k, v in hints.items() if v is not None and getattr(report, k, None) is None}
+    return dataclasses.replace(report, **missing) if missing else report

@@ -1,0 +1,90 @@
+"""One crawl's bookkeeping against the archive: the crawl_runs row, fetches, errors, reports and the figures.
+
+Why one object: the downloader middleware (fetches), the spider (errors, 304s) and the item pipeline (reports)
+all write to the same run, and the run's summary needs all their counts.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from archive.store import Archive, now
+from parsers import Report
+
+log = logging.getLogger(__name__)
+
+# Error stages that are policy, not failure: recorded so nothing is dropped silently, not counted as errors.
+NOT_FAILURES = ("robots",)
+
+
+@dataclass
+class CrawlRecorder:
+    archive: Archive
+    run_id: int
+    pages: int = 0
+    errors: int = 0
+    start_requests: int = 0
+    start_failures: int = 0
+    outcomes: dict[str, int] = field(default_factory=lambda: {"new": 0, "changed": 0, "unchanged": 0})
+
+    @classmethod
+    def open(cls, db_path: str, portals: list[str], start_urls: list[str]) -> CrawlRecorder:
+        archive = Archive(db_path)
+        return cls(archive=archive, run_id=archive.start_run(portals=portals, start_urls=start_urls))
+
+    def fetched(self, url: str, *, status: int, body: bytes, headers: dict[str, str], method: str) -> str:
+        """Archive one HTTP response (every one, whatever its status); returns the body's sha256."""
+        self.pages += 1
+        return self.archive.record_fetch(self.run_id, url, status=status, body=body, headers=headers,
+                                         method=method)
+
+    def validators(self, url: str) -> dict[str, str | None]:
+        return self.archive.validators(url)
+
+    def archived_body(self, url: str) -> bytes | None:
+        """The body a 304 confirmed: the newest successful fetch of `url` (None when it was never fetched)."""
+        sha256 = self.archive.validators(url)["sha256"]
+        return self.archive.get_blob(sha256) if sha256 else None
+
+    def error(self, url: str | None, *, stage: str, message: str, sha256: str | None = None) -> None:
+        failure = stage not in NOT_FAILURES
+        self.errors += failure
+        log.log(logging.WARNING if failure else logging.INFO, "%s: %s at %s", stage, message, url)
+        self.archive.record_error(self.run_id, url, stage=stage, message=message, sha256=sha256)
+
+    def store(self, url: str, sha256: str, report: Report, *, portal: str | None, region: str | None,
+              page_url: str | None) -> str:
+        outcome = self.archive.store_report(self.run_id, url, sha256, report, portal=portal, region=region,
+                                            page_url=page_url)
+        self.outcomes[outcome] += 1
+        return outcome
+
+    def confirm_unchanged(self, url: str) -> bool:
+        """A 304 for a URL whose report is on record: count it unchanged without re-parsing.
+
+        Mirrors Archive.store_report's "unchanged" branch (last_seen_at, the run's counter), which needs a parsed
+        Report; returns False when no report is on record at `url` (the page was not a report last time).
+        """
+        current = self.archive.current_version(url)
+        if current is None:
+            return False
+        db = self.archive.db
+        with db.atomic():
+            db["reports"].update(current["id"], {"last_seen_at": now()})
+            db.execute("UPDATE crawl_runs SET reports_unchanged = reports_unchanged + 1 WHERE id = ?", [self.run_id])
+        self.outcomes["unchanged"] += 1
+        return True
+
+    def finish(self, reason: str) -> dict[str, Any]:
+        """Close the run. It failed as a whole when every start URL failed or the crawl did not end normally."""
+        if self.start_requests and self.start_failures >= self.start_requests:
+            status = "failed"
+        elif reason != "finished":
+            status = reason  # "shutdown" after Ctrl-C / SIGTERM, "closespider_…" limits
+        else:
+            status = "finished"
+        row = self.archive.finish_run(self.run_id, pages=self.pages, errors=self.errors, status=status)
+        self.archive.close()
+        return row

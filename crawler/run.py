@@ -1,0 +1,41 @@
+"""Run the portal spider in-process: what `nianbao crawl` calls (`scrapy crawl portal` runs the same spider).
+
+Twisted's reactor cannot be restarted, so call crawl() once per process (tests run it in a child process).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.portals import resolve
+from crawler.spiders.portal import PortalSpider
+
+
+def crawl(
+    db_path: str | Path, portals: list[str] | None, start_urls: list[str] | None,
+    settings_overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Crawl registered `portals` and/or ad-hoc `start_urls` into the archive at `db_path`.
+
+    Returns the run's crawl_runs row plus "failed": True when the crawl failed as a whole (every start URL
+    failed, or it was interrupted) — the CLI turns that into a non-zero exit. Unknown portal names and non-http
+    URLs raise (KeyError / ValueError) before anything is fetched. `settings_overrides` take precedence over
+    crawler/settings.py (e.g. {"JOBDIR": "crawls/xtx"} to make the crawl resumable after a kill).
+    """
+    resolve(portals, start_urls)  # fail fast, outside the reactor
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.set("NIANBAO_DB", str(db_path), priority="cmdline")
+    settings.setdict(settings_overrides or {}, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(PortalSpider)
+    process.crawl(crawler, portals=list(portals or []), start_urls=list(start_urls or []))
+    process.start()
+    summary = getattr(crawler.spider, "summary", None)
+    if summary is None:  # the spider never got to close its run (an error while opening)
+        return {"status": "failed", "failed": True}
+    return {**summary, "failed": summary["status"] != "finished"}

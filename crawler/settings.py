@@ -1,0 +1,50 @@
+"""Scrapy settings: polite by default, because the crawl runs unattended against small county web servers.
+
+Tests and `nianbao demo` override the delays (settings_overrides in crawler.run.crawl); nothing else should.
+"""
+
+import os
+
+BOT_NAME = "nianbao"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+# Where fetches, raw bodies and reports go (the archive of DESIGN.md).
+NIANBAO_DB = "data/nianbao.db"
+# Who to write to when the crawler misbehaves; goes into the User-Agent (set NIANBAO_CONTACT in the environment
+# or with -s NIANBAO_CONTACT=...).
+NIANBAO_CONTACT = os.environ.get("NIANBAO_CONTACT", "https://github.com/nianbao/nianbao/issues")
+# Link hops from a start page through disclosure navigation (政务公开 -> 信息公开年报 -> 部门 -> 栏目);
+# pagination and report links do not count.
+NIANBAO_MAX_HOPS = 5
+# Hanweb dataproxy groups are requested this many records at a time at most.
+NIANBAO_HANWEB_GROUP = 45
+
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # scanned reports run to tens of MB; anything bigger is not a report
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+COOKIES_ENABLED = False
+TELNETCONSOLE_ENABLED = False
+LOGSTATS_INTERVAL = 30.0  # the progress line: pages crawled, reports stored ("items")
+LOG_LEVEL = "INFO"
+
+DOWNLOADER_MIDDLEWARES = {
+    # Responses pass from high numbers to low. Decompression moves from 590 to 610 so that the archive (605)
+    # stores decoded bodies yet sees every response before Redirect (600) and Retry (550) act on it: a 301 and
+    # a 500 that is retried are fetches too.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 610,
+    "crawler.middlewares.ArchiveFetchesMiddleware": 605,
+}
+ITEM_PIPELINES = {"crawler.pipelines.StoreReportsPipeline": 300}
+
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,260 @@
+"""The generic portal spider: focused discovery of a government portal's annual reports.
+
+From the start pages it follows disclosure navigation (政务公开 -> 信息公开年报 -> 部门/乡镇 -> 栏目), list
+pagination (plain links, TRS createPageHTML, Hanweb dataproxy), report links and their attachments. Report pages
+and attachments are fetched conditionally, so a re-crawl of an unchanged portal costs little more than its
+list pages.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Generator, Iterator
+from importlib.metadata import version
+from typing import Any
+
+from parsel import Selector
+from scrapy import FormRequest, Request, Spider, signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response, TextResponse
+from scrapy.settings import BaseSettings
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from crawler.links import (
+    Link,
+    LinkKind,
+    attachment_rank,
+    classify,
+    followable,
+    is_attachment,
+    is_site_root,
+    page_links,
+)
+from crawler.paging import HanwebColumn, dataproxy_ranges, dataproxy_url, hanweb_column, hanweb_records, trs_pages
+from crawler.portals import Portal, resolve
+from crawler.recognise import is_report, page_hints, page_title, title_suggests_report, with_hints
+from crawler.recorder import CrawlRecorder
+from parsers import Report, parse
+
+log = logging.getLogger(__name__)
+
+# Reports first, so a crawl cut short has found as many as it could; navigation last.
+PRIORITY = {LinkKind.REPORT: 20, LinkKind.ATTACHMENT: 20, LinkKind.PAGER: 10, LinkKind.NAV: 0}
+
+
+def _split(value: str | list[str] | None) -> list[str]:
+    """`-a portals=xtx,hnyx` arrives as one string; crawler.run passes lists."""
+    if value is None:
+        return []
+    return [v for v in re.split(r"[,\s]+", value) if v] if isinstance(value, str) else list(value)
+
+
+class PortalSpider(Spider):
+    name = "portal"
+
+    def __init__(self, portals: str | list[str] | None = None, start_urls: str | list[str] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.portals: list[Portal] = resolve(_split(portals), _split(start_urls))
+        self.allowed_domains = sorted({host for p in self.portals for host in p.hosts})
+        self.report_paths = {p.name: re.compile(p.hints["report_path"]) for p in self.portals
+                             if p.hints.get("report_path")}
+        self.recorder: CrawlRecorder | None = None
+        self.summary: dict[str, Any] | None = None
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        contact = settings.get("NIANBAO_CONTACT")
+        agent = f"nianbao/{version('nianbao')} (annual-report archive; +{contact})"
+        settings.set("USER_AGENT", agent, priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
+        return spider
+
+    def opened(self) -> None:
+        self.recorder = CrawlRecorder.open(
+            self.settings["NIANBAO_DB"], portals=[p.name for p in self.portals],
+            start_urls=[u for p in self.portals for u in p.start_urls],
+        )
+
+    def closed(self, reason: str) -> None:
+        self.summary = self.recorder.finish(reason)
+        s = self.summary
+        log.info(
+            "crawl %s: %s pages, %s bytes, reports new %s / changed %s / unchanged %s, %s errors (run %s)",
+            s["status"], s["pages"], s["bytes"], s["reports_new"], s["reports_changed"], s["reports_unchanged"],
+            s["errors"], s["id"],
+        )
+
+    async def start(self):
+        for portal in self.portals:
+            for url in portal.start_urls:
+                self.recorder.start_requests += 1
+                yield Request(url, callback=self.parse_page, errback=self.failed,
+                              meta={"kind": "start", "start": True, "hops": 0, "in_area": not is_site_root(url)})
+
+    # -- callbacks -----------------------------------------------------------------------------------------
+
+    def parse_page(self, response: Response) -> Iterator[Request | dict[str, Any]]:
+        """Any HTML page: a report (stored), a report page whose attachment is the report, or a listing."""
+        if not isinstance(response, TextResponse):  # a link that turned out to be a document
+            yield from self.parse_attachment(response)
+            return
+        title = page_title(response.selector)
+        stored = False
+        if title_suggests_report(title):
+            stored = yield from self._page_report(response, title)
+            attachments = sorted({link.url for link in page_links(response.selector, response.url)
+                                  if is_attachment(link.url) and followable(link.url, self.allowed_domains)},
+                                 key=attachment_rank)
+            # Archive the attachments always; when the page itself is not the report, they are candidates.
+            meta = {"hints": page_hints(response.selector), "page_url": response.url, "found": stored}
+            yield from self._chain(attachments, meta)
+            if not stored and not attachments and response.meta.get("kind") == LinkKind.REPORT:
+                self.recorder.error(response.url, stage="recognise", sha256=response.meta.get("sha256"),
+                                    message=f"titled as a report ({title}) but no report tables and no attachment")
+        if response.meta.get("kind") != LinkKind.REPORT:
+            yield from self._listing(response)
+
+    def parse_attachment(self, response: Response) -> Iterator[Request | dict[str, Any]]:
+        meta = response.meta
+        found = meta.get("found", False)
+        if not found and "not_modified" in response.flags:
+            found = self.recorder.confirm_unchanged(response.url)
+        elif not found:
+            report = self._parse(response)
+            if report is not None:
+                hints = meta.get("hints") or {}
+                report = with_hints(report, hints)
+                if is_report(report, hints.get("title")):
+                    found = True
+                    yield self._item(response, report, page_url=meta.get("page_url"))
+        if "chain" in meta:
+            yield from self._chain(meta["chain"], {**meta, "found": found})
+
+    def parse_dataproxy(self, response: Response) -> Iterator[Request]:
+        """A Hanweb dataproxy.jsp answer: more records of a column; ask for the next group when the total is
+        unknown and this one came back full."""
+        records = hanweb_records(response.text)
+        yield from self._follow(self._record_links(records, response.url), response.meta)
+        column: HanwebColumn = response.meta["hanweb"]
+        start, end = response.meta["records"]
+        if column.total is None and records and len(records) >= end - start + 1:
+            yield from self._dataproxy(column, response.meta, start=end + 1)
+
+    def failed(self, failure: Failure) -> Iterator[Request]:
+        """A request that failed for good (after retries): recorded, and the crawl goes on."""
+        request = failure.request
+        meta = request.meta
+        if failure.check(HttpError):
+            stage, message = "fetch", f"HTTP {failure.value.response.status}"
+        elif failure.check(IgnoreRequest):
+            stage, message = ("robots" if "robots" in str(failure.value) else "ignored"), str(failure.value)
+        else:
+            stage, message = "fetch", f"{failure.type.__name__}: {failure.getErrorMessage()}"
+        if meta.get("start") and stage == "fetch":
+            self.recorder.start_failures += 1
+        self.recorder.error(request.url, stage=stage, message=message, sha256=meta.get("sha256"))
+        if "chain" in meta:
+            yield from self._chain(meta["chain"], meta)
+
+    # -- helpers -------------------------------------------------------------------------------------------
+
+    def _page_report(self, response: TextResponse, title: str | None) -> Generator[dict[str, Any], None, bool]:
+        """Store the page as a report when it is one; returns whether it is (a 304 counts when it was)."""
+        if "not_modified" in response.flags:
+            return self.recorder.confirm_unchanged(response.url)
+        report = self._parse(response)
+        if report is None or not is_report(report, title):
+            return False
+        yield self._item(response, report, page_url=None)
+        return True
+
+    def _parse(self, response: Response) -> Report | None:
+        """Parse archived bytes; any failure becomes an `errors` row (stage parse), never a crashed crawl."""
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
+        try:
+            return parse(response.body, source=response.url, content_type=content_type)
+        except Exception as exc:  # ParseError, or a reader bug on a document nobody has seen yet
+            self.recorder.error(response.url, stage="parse", message=f"{type(exc).__name__}: {exc}",
+                                sha256=response.meta.get("sha256"))
+            return None
+
+    def _item(self, response: Response, report: Report, page_url: str | None) -> dict[str, Any]:
+        portal = self._portal_for(response.url)
+        return {"url": response.url, "sha256": response.meta["sha256"], "report": report, "page_url": page_url,
+                "portal": portal.name, "region": portal.region}
+
+    def _chain(self, urls: list[str], meta: dict[str, Any]) -> Iterator[Request]:
+        """Attachments one after another, so the first that parses as the report wins deterministically and the
+        rest are archived without parsing."""
+        if not urls:
+            return
+        keep = {k: meta[k] for k in ("hints", "page_url", "found") if k in meta}
+        yield self._conditional(urls[0], self.parse_attachment, {**keep, "chain": list(urls[1:])},
+                                priority=PRIORITY[LinkKind.ATTACHMENT], dont_filter=True)
+
+    def _listing(self, response: TextResponse) -> Iterator[Request]:
+        yield from self._follow(page_links(response.selector, response.url), response.meta)
+        trs = [Link(url, "") for url in trs_pages(response.text, response.url)]
+        yield from self._follow(trs, response.meta, kind=LinkKind.PAGER)
+        column = hanweb_column(response.text, response.url)
+        if column is not None:
+            yield from self._follow(self._record_links(hanweb_records(response.text), response.url), response.meta)
+            yield from self._dataproxy(column, {**response.meta, "in_area": True})
+
+    def _record_links(self, records: list[str], base_url: str) -> list[Link]:
+        return [link for record in records for link in page_links(Selector(text=record), base_url)]
+
+    def _dataproxy(self, column: HanwebColumn, meta: dict[str, Any], start: int | None = None) -> Iterator[Request]:
+        for first, last in dataproxy_ranges(column, self.settings.getint("NIANBAO_HANWEB_GROUP"), start=start):
+            url = dataproxy_url(column, first, last)
+            if followable(url, self.allowed_domains):
+                yield FormRequest(url, formdata=column.fields, callback=self.parse_dataproxy, errback=self.failed,
+                                  priority=PRIORITY[LinkKind.PAGER],
+                                  meta={"kind": LinkKind.PAGER, "hops": meta.get("hops", 0), "in_area": True,
+                                        "hanweb": column, "records": (first, last)})
+
+    def _follow(self, links: list[Link], meta: dict[str, Any], kind: LinkKind | None = None) -> Iterator[Request]:
+        """Requests for the links worth following; `kind` forces one kind (pages a script pager names)."""
+        forced, hops, in_area = kind, meta.get("hops", 0), meta.get("in_area", False)
+        max_hops = self.settings.getint("NIANBAO_MAX_HOPS")
+        for link in links:
+            if not followable(link.url, self.allowed_domains):
+                continue
+            portal = self._portal_for(link.url)
+            kind = forced or classify(link, in_area=in_area, report_path=self.report_paths.get(portal.name))
+            if kind is None or (kind is LinkKind.NAV and hops >= max_hops):
+                continue
+            if kind is LinkKind.REPORT:
+                yield self._conditional(link.url, self.parse_page, {"kind": kind, "hops": hops, "in_area": True},
+                                        priority=PRIORITY[kind])
+            elif kind is LinkKind.ATTACHMENT:
+                yield self._conditional(link.url, self.parse_attachment, {"hints": {"title": link.text}},
+                                        priority=PRIORITY[kind])
+            else:
+                yield Request(link.url, callback=self.parse_page, errback=self.failed, priority=PRIORITY[kind],
+                              meta={"kind": kind, "hops": hops + (kind is LinkKind.NAV),
+                                    "in_area": in_area or kind is LinkKind.NAV})
+
+    def _conditional(self, url: str, callback, meta: dict[str, Any], *, priority: int,
+                     dont_filter: bool = False) -> Request:
+        """A GET that the server may answer 304 when the archive already has the body (detail pages and
+        attachments; list pages are always refetched, since they are where new reports appear)."""
+        validators = self.recorder.validators(url)
+        headers = {}
+        if validators["etag"]:
+            headers["If-None-Match"] = validators["etag"]
+        if validators["last_modified"]:
+            headers["If-Modified-Since"] = validators["last_modified"]
+        return Request(url, callback=callback, errback=self.failed, headers=headers, priority=priority,
+                       dont_filter=dont_filter, meta={**meta, "conditional": bool(headers)})
+
+    def _portal_for(self, url: str) -> Portal:
+        return next((p for p in self.portals if followable(url, p.hosts)), self.portals[0])
