@@ -16,6 +16,7 @@ from typing import Any
 import parsers
 from archive.records import cell_rows, check_rows, report_fields
 from archive.store import Archive, now, require_archive
+from archive.summary import refresh_summary
 
 META_COLUMNS = ("title", "agency", "year", "published", "format")
 
@@ -55,6 +56,7 @@ def reparse(db_path: str | Path, raw_dir: str | Path | None = None) -> ReparseSu
                     row["id"], {**report_fields(report), "region": row["region"] or report.region, "parsed_at": now()}
                 )
                 archive.write_children(row["id"], report)
+                refresh_summary(archive.db, [row["id"]])
             if what:
                 summary.changed.append({"id": row["id"], "url": row["url"], "version": row["version"], "what": what})
             else:

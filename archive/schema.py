@@ -3,7 +3,9 @@
 Why migrations are numbered steps tracked in `PRAGMA user_version`: an archive outlives the code that wrote it
 (people keep years of crawls), so opening an old file must bring it forward in place, never rebuild it.
 Append a new function to MIGRATIONS to change the schema; never edit one that has shipped.
-The `report_summary` view and the `labels` table are derived, so they are refreshed on every open instead.
+The `report_summary` and `labels` tables are derived, so they are refreshed on every open instead: report_summary
+is rebuilt from `cells` only when its definition in archive/summary.py changed (or the file still has the view
+older nianbao versions created).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from importlib import resources
 
 from sqlite_utils import Database
 
-from archive.summary import SUMMARY_SQL
+from archive.summary import SUMMARY_TABLE_SQL, create_summary
 
 
 def _create_v1(db: Database) -> None:
@@ -103,7 +105,7 @@ MIGRATIONS: list[Callable[[Database], None]] = [_create_v1]
 
 
 def migrate(db: Database) -> None:
-    """Bring the archive to the newest schema, then refresh the derived objects (view, labels)."""
+    """Bring the archive to the newest schema, then refresh the derived tables (report_summary, labels)."""
     db.enable_wal()
     db.execute("PRAGMA foreign_keys = ON")
     version = db.execute("PRAGMA user_version").fetchone()[0]
@@ -112,16 +114,14 @@ def migrate(db: Database) -> None:
             step(db)
             db.execute(f"PRAGMA user_version = {number}")
     with db.atomic():
-        _refresh_view(db)
+        _refresh_summary(db)
         _refresh_labels(db)
 
 
-def _refresh_view(db: Database) -> None:
-    existing = db.execute("SELECT sql FROM sqlite_master WHERE type = 'view' AND name = 'report_summary'").fetchone()
-    wanted = f"CREATE VIEW report_summary AS {SUMMARY_SQL}"
-    if existing is None or existing[0] != wanted:
-        db.execute("DROP VIEW IF EXISTS report_summary")
-        db.execute(wanted)
+def _refresh_summary(db: Database) -> None:
+    existing = db.execute("SELECT sql FROM sqlite_master WHERE name = 'report_summary'").fetchone()
+    if existing is None or existing[0] != SUMMARY_TABLE_SQL:
+        create_summary(db)
 
 
 def label_rows() -> list[dict[str, str]]:

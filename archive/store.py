@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from archive.blobs import BlobStore
 from archive.records import cell_rows, check_rows, flag_rows, report_fields
 from archive.schema import migrate
+from archive.summary import refresh_summary
 from parsers import Report
 
 
@@ -122,7 +123,7 @@ class Archive:
         self, run_id: int | None, url: str, sha256: str, report: Report, *, portal: str | None = None,
         region: str | None = None, page_url: str | None = None,
     ) -> str:
-        """Store one parsed report version (reports, cells, checks, FTS) in one transaction.
+        """Store one parsed report version (reports, cells, checks, FTS, report_summary) in one transaction.
 
         Returns "unchanged" when the URL's current version has these bytes, "changed" when it had other bytes
         (the old version stays, `is_current` = 0), "new" for a URL never seen. The bytes must have been archived
@@ -147,6 +148,7 @@ class Archive:
                     "stored_at": stamp, "last_seen_at": stamp, "parsed_at": stamp, **report_fields(report),
                 }).last_pk
                 self.write_children(report_id, report)
+                refresh_summary(self.db, [report_id] if current is None else [current["id"], report_id])
             if run_id is not None:
                 column = f"reports_{outcome}"
                 self.db.execute(f"UPDATE crawl_runs SET {column} = {column} + 1 WHERE id = ?", [run_id])

@@ -1,13 +1,22 @@
 """`report_summary`: one row per current report with the key figures as columns — what a journalist exports.
 
-It is a view over `cells`, so it can never disagree with the stored values and changes with a reparse.
-Each figure either picks one cell (MAX over a single match) or adds up a group of rows (SUM); both are NULL
-when the report has no such table, so a missing table reads as "unknown", never as zero.
+Its rows are computed from `reports` and `cells` by SUMMARY_SQL. Each figure either picks one cell (MAX over a
+single match) or adds up a group of rows (SUM); both are NULL when the report has no such table, so a missing table
+reads as "unknown", never as zero.
+
+Why a table and not a view: the view regrouped ~230 cells per report on every read, so at 10,000 reports its facet page
+took 10 s (bench/README.md). The table is derived data, kept exact by `refresh_summary` in the same
+transaction as every write of a report (store_report, reparse), and rebuilt from `cells` whenever its definition
+here changes (SUMMARY_TABLE_SQL embeds a digest of SUMMARY_SQL; archive.schema compares it on every open).
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
+
+from sqlite_utils import Database
 
 
 @dataclass(frozen=True)
@@ -61,12 +70,49 @@ REPORT_COLUMNS: tuple[str, ...] = (
     "version", "sha256",
 )
 
+# `{where}` narrows the reports recomputed: "" for all of them, or a condition on r.id.
 SUMMARY_SQL = (
     "SELECT r.id AS report_id, "
     + ", ".join(f"r.{name}" for name in REPORT_COLUMNS)
     + ", "
     + ", ".join(figure.sql() for figure in FIGURES)
-    + " FROM reports r LEFT JOIN cells c ON c.report_id = r.id WHERE r.is_current = 1 GROUP BY r.id"
+    + " FROM reports r LEFT JOIN cells c ON c.report_id = r.id WHERE r.is_current = 1{where} GROUP BY r.id"
 )
 
 SUMMARY_COLUMNS: tuple[str, ...] = ("report_id", *REPORT_COLUMNS, *(f.column for f in FIGURES))
+
+_REPORT_TYPES = {"year": "INTEGER", "checks_ok": "INTEGER", "flag_count": "INTEGER", "version": "INTEGER"}
+_DEFINITION = hashlib.sha256(SUMMARY_SQL.encode()).hexdigest()[:16]
+# Figures keep the cells' ANY (NUMERIC) affinity: a count stays an integer, 万元 stays a real.
+SUMMARY_TABLE_SQL = (
+    "CREATE TABLE report_summary (\n"
+    f"  -- derived by archive/summary.py from reports and cells, definition {_DEFINITION}\n"
+    "  report_id INTEGER PRIMARY KEY REFERENCES reports(id),\n"
+    + ",\n".join(f"  {name} {_REPORT_TYPES.get(name, 'TEXT')}" for name in REPORT_COLUMNS) + ",\n"
+    + ",\n".join(f"  {figure.column} ANY" for figure in FIGURES)
+    + "\n)"
+)
+# The default facets (region, year, format, checks_ok), the per-region queries and the agency/year lookups.
+SUMMARY_INDEXES: tuple[tuple[str, ...], ...] = (("region", "year"), ("year",), ("format",), ("checks_ok",),
+                                                 ("agency", "year"))
+_INSERT = f"INSERT INTO report_summary ({', '.join(SUMMARY_COLUMNS)}) "
+
+
+def create_summary(db: Database) -> None:
+    """(Re)create the report_summary table and fill it from every current report (inside a transaction)."""
+    existing = db.execute("SELECT type FROM sqlite_master WHERE name = 'report_summary'").fetchone()
+    if existing is not None:  # a table, or the view older nianbao versions created
+        db.execute(f"DROP {existing[0].upper()} report_summary")
+    db.execute(SUMMARY_TABLE_SQL)
+    db.execute(_INSERT + SUMMARY_SQL.format(where=""))
+    for columns in SUMMARY_INDEXES:
+        db["report_summary"].create_index(columns)
+
+
+def refresh_summary(db: Database, report_ids: Iterable[int]) -> None:
+    """Recompute the summary rows of these report versions (call in the transaction that changed them): a
+    superseded version's row goes, a current one's is rewritten from its cells."""
+    ids = sorted(set(report_ids))
+    marks = ", ".join("?" * len(ids))
+    db.execute(f"DELETE FROM report_summary WHERE report_id IN ({marks})", ids)
+    db.execute(_INSERT + SUMMARY_SQL.format(where=f" AND r.id IN ({marks})"), ids)
