@@ -8,6 +8,7 @@ CONTRACT (the crawler is written against these signatures; extend, don't rename)
     sha = archive.record_fetch(run_id, url, status=200, body=b"...", headers={...}, method="GET")
     archive.store_report(run_id, url, sha, report, portal="xtx", region="湘潭县", page_url=None)
         -> "new" | "changed" | "unchanged"
+    archive.mark_unchanged(run_id, url) -> bool       # a 304 for a stored report
     archive.record_error(run_id, url, stage="fetch", message="HTTP 404", sha256=None)
     archive.finish_run(run_id, pages=..., errors=..., status="finished")
     archive.get_blob(sha) -> bytes
@@ -136,7 +137,7 @@ class Archive:
             current = self.current_version(url)
             if current is not None and current["sha256"] == sha256:
                 outcome = "unchanged"
-                self.db["reports"].update(current["id"], {"last_seen_at": stamp})
+                self._seen(current["id"], run_id, stamp)
             else:
                 outcome = "new" if current is None else "changed"
                 if current is not None:
@@ -149,10 +150,29 @@ class Archive:
                 }).last_pk
                 self.write_children(report_id, report)
                 refresh_summary(self.db, [report_id] if current is None else [current["id"], report_id])
-            if run_id is not None:
-                column = f"reports_{outcome}"
-                self.db.execute(f"UPDATE crawl_runs SET {column} = {column} + 1 WHERE id = ?", [run_id])
+                self._count(run_id, outcome)
         return outcome
+
+    def mark_unchanged(self, run_id: int | None, url: str) -> bool:
+        """A conditional GET answered 304 for `url`: its current report was seen again, unchanged.
+
+        Returns False when no report is on record at `url` (the page was not a report last time).
+        """
+        with self.db.atomic():
+            current = self.current_version(url)
+            if current is None:
+                return False
+            self._seen(current["id"], run_id, now())
+        return True
+
+    def _seen(self, report_id: int, run_id: int | None, stamp: str) -> None:
+        self.db["reports"].update(report_id, {"last_seen_at": stamp})
+        self._count(run_id, "unchanged")
+
+    def _count(self, run_id: int | None, outcome: str) -> None:
+        if run_id is not None:
+            column = f"reports_{outcome}"
+            self.db.execute(f"UPDATE crawl_runs SET {column} = {column} + 1 WHERE id = ?", [run_id])
 
     def write_children(self, report_id: int, report: Report) -> None:
         """Replace the cells, checks and flags of one report row (call inside a transaction)."""

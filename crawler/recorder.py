@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive.store import Archive, now
+from archive.store import Archive
 from parsers import Report
 
 log = logging.getLogger(__name__)
@@ -64,16 +64,10 @@ class CrawlRecorder:
     def confirm_unchanged(self, url: str) -> bool:
         """A 304 for a URL whose report is on record: count it unchanged without re-parsing.
 
-        Mirrors Archive.store_report's "unchanged" branch (last_seen_at, the run's counter), which needs a parsed
-        Report; returns False when no report is on record at `url` (the page was not a report last time).
+        Returns False when no report is on record at `url` (the page was not a report last time).
         """
-        current = self.archive.current_version(url)
-        if current is None:
+        if not self.archive.mark_unchanged(self.run_id, url):
             return False
-        db = self.archive.db
-        with db.atomic():
-            db["reports"].update(current["id"], {"last_seen_at": now()})
-            db.execute("UPDATE crawl_runs SET reports_unchanged = reports_unchanged + 1 WHERE id = ?", [self.run_id])
         self.outcomes["unchanged"] += 1
         return True
 

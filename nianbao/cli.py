@@ -118,7 +118,7 @@ def demo(db_path: str, port: int, no_serve: bool) -> None:
     _ensure_parent(db_path)
     portal = serve_portal("127.0.0.1", 0)
     try:
-        url = f"http://127.0.0.1:{portal.server_port}/"
+        url = portal.base_url
         click.echo(f"demo portal at {url}")
         summary = run_crawl(db_path, portals=None, start_urls=[url], settings_overrides={"AUTOTHROTTLE_ENABLED": False})
     finally:

@@ -340,3 +340,14 @@ def test_a_fixture_parsed_by_the_real_parser_is_stored_whole(tmp_path):
         "湘潭县易俗河镇", "湘潭县", 2024, 3, 1)
     assert archive.db["checks"].count == len(report.checks) > 0
     archive.close()
+
+
+def test_a_304_marks_the_current_report_unchanged(built):
+    db_path, ids = built
+    archive = Archive(db_path)
+    run_id = archive.start_run(portals=["test"], start_urls=[])
+    assert archive.mark_unchanged(run_id, seed_url(1)) is True
+    assert archive.mark_unchanged(run_id, "http://www.example.gov.cn/never-a-report.html") is False
+    row = archive.finish_run(run_id, pages=2, errors=0)
+    assert (row["reports_unchanged"], row["reports_new"], row["reports_changed"]) == (1, 0, 0)
+    archive.close()
