@@ -9,6 +9,7 @@ Each report is rewritten in its own transaction; one that no longer parses keeps
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,11 @@ class ReparseSummary:
         return asdict(self)
 
 
+# What the crawl may have taken from the page linking an attachment (title, publisher, date) when the document
+# itself does not say: a reparse keeps it, as the crawl did — the document still wins where it speaks.
+_CRAWL_GIVEN = ("title", "agency", "year", "published")
+
+
 def reparse(db_path: str | Path, raw_dir: str | Path | None = None) -> ReparseSummary:
     """Re-run `parsers.parse` on the archived bytes of every report version (current and superseded) and
     rewrite its rows; ids, URLs, versions, portal and crawl-given region are kept."""
@@ -39,7 +45,8 @@ def reparse(db_path: str | Path, raw_dir: str | Path | None = None) -> ReparseSu
     archive = Archive(db_path, raw_dir)
     summary = ReparseSummary()
     try:
-        rows = list(archive.db.query("SELECT id, url, version, sha256, region FROM reports ORDER BY id"))
+        columns = ", ".join(("id", "url", "version", "sha256", "region", *_CRAWL_GIVEN))
+        rows = list(archive.db.query(f"SELECT {columns} FROM reports ORDER BY id"))
         for row in rows:
             summary.reports += 1
             try:
@@ -50,6 +57,8 @@ def reparse(db_path: str | Path, raw_dir: str | Path | None = None) -> ReparseSu
                 archive.record_error(None, row["url"], stage="reparse", message=message, sha256=row["sha256"])
                 summary.failed.append({"id": row["id"], "url": row["url"], "message": message})
                 continue
+            kept = {k: row[k] for k in _CRAWL_GIVEN if getattr(report, k) is None and row[k] is not None}
+            report = dataclasses.replace(report, **kept)
             what = _differences(archive, row["id"], report)
             with archive.db.atomic():
                 archive.db["reports"].update(

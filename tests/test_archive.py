@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import io
 import json
 import sqlite3
@@ -351,3 +352,22 @@ def test_a_304_marks_the_current_report_unchanged(built):
     row = archive.finish_run(run_id, pages=2, errors=0)
     assert (row["reports_unchanged"], row["reports_new"], row["reports_changed"]) == (1, 0, 0)
     archive.close()
+
+
+def test_reparse_keeps_what_the_linking_page_gave_an_attachment(tmp_path: Path):
+    """An attachment without its own title was stored with the report page's title/agency/date: reparse keeps them."""
+    body = "\n".join((FIXTURES / "seed-000.txt").read_text(encoding="utf-8").splitlines()[2:]).encode("utf-8")
+    document = parsers.parse(body)
+    assert document.title is None and document.agency is None
+    hinted = dataclasses.replace(document, title="湘潭县数据局2024年政府信息公开工作年度报告", agency="湘潭县数据局",
+                                 published="2025-01-20")
+    archive = Archive(tmp_path / "nianbao.db")
+    url = "http://www.example.gov.cn/uploads/nb.txt"
+    sha = archive.record_fetch(None, url, status=200, body=body, headers={"Content-Type": "text/plain"})
+    archive.store_report(None, url, sha, hinted, page_url="http://www.example.gov.cn/content_1.html")
+    archive.close()
+    summary = reparse(tmp_path / "nianbao.db").as_dict()
+    assert (summary["unchanged"], summary["changed"]) == (1, [])
+    db = sqlite3.connect(tmp_path / "nianbao.db")
+    row = db.execute("SELECT title, agency, published, year FROM reports").fetchone()
+    assert row == ("湘潭县数据局2024年政府信息公开工作年度报告", "湘潭县数据局", "2025-01-20", 2024)
