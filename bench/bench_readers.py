@@ -22,8 +22,7 @@ import pdfplumber
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from parsers import docx_reader, office_reader, parse, pdf_reader, sheet_reader  # noqa: E402
-from tests.gold import FIXTURES, SEEDS, cell_count, differences, load_gold  # noqa: E402
-from tests.test_readers_ocr import covered  # noqa: E402
+from tests.gold import FIXTURES, SEEDS, cell_count, covered, differences, load_gold  # noqa: E402
 
 
 def pages_of(seed: str) -> int:

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import run_crawl
+from tests.crawling import run_crawl
 from tests.portal import PortalServer
 from tests.portal.site import DISALLOWED, EXPECTED, FLAKY, MISSING, NOISE, REDIRECT
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FAST, run_crawl
+from tests.crawling import FAST, run_crawl
 from tests.portal import PortalServer
 from tests.portal.site import Page
 

@@ -17,8 +17,8 @@ from datasette_dashboards import replace_opts_in_query
 
 from archive.serve import DB_NAME, METADATA_PATH, datasette_app
 from archive.summary import SUMMARY_COLUMNS
+from tests.archive_builder import build_archive, gold, stored_tables
 from tests.live import running_datasette
-from tests.test_archive import build_archive, gold, stored_tables
 
 
 class Site:

@@ -8,7 +8,7 @@ import pytest
 
 from parsers import ocr_reader, parse
 from parsers.labels import norm
-from tests.gold import FIXTURES, SEEDS, cell_count, differences, load_gold
+from tests.gold import FIXTURES, SEEDS, cell_count, covered, differences, load_gold
 
 # Page 3 of seed-000: the rows of table 三 from the row cut by the page break (果 / 这一情形…) to "3.其他".
 PAGE3_LABELS = [
@@ -49,16 +49,6 @@ def test_image_page_values_are_right_or_flagged(page3):
     assert len(wrong) <= 2  # and OCR is right almost everywhere
     assert table.rows[0][2:] == [""] * 7  # the cut-off row's value cells are blank, not misread specks
     assert all(reason.startswith("OCR") for reason in table.uncertain.values())
-
-
-def covered(difference: str, report: dict) -> bool:
-    """A wrong cell is acceptable only when the report says so: a flag on it (or its row/table), or a failed
-    consistency check naming its row."""
-    path = difference.split(":")[0]
-    if any(path == f["where"] or path.startswith(f["where"] + ".") for f in report["flags"]):
-        return True
-    row = path.split(".")[1] if path.count(".") >= 2 else path
-    return any(c["ok"] is False and row in c["detail"] for c in report["checks"])
 
 
 @pytest.mark.slow
