@@ -13,10 +13,10 @@ import re
 from parsel import Selector
 
 from parsers import Report
+from parsers.meta import find_year
 
 _REPORT_WORDS = re.compile(r"年度报告|年报")
 _NOT_A_REPORT = re.compile(r"指南|通知|公告|通告|解读|意见|办法|规定|制度|会议|培训|征集|答复|目录|计划|要点")
-_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _TITLE_SPLIT = re.compile(r"\s*[_|｜]\s*|\s+[-—–]+\s+")
 
 
@@ -45,14 +45,13 @@ def is_report(report: Report, title: str | None = None) -> bool:
 def page_hints(selector: Selector) -> dict[str, str | int | None]:
     """What a report page says about the attachment that carries the report: title, publisher, date."""
     title = page_title(selector)
-    year = _YEAR.search(title or "")
 
     def meta(name: str) -> str | None:
         value = selector.xpath(f"//meta[@name='{name}']/@content").get()
         return value.strip() or None if value else None
 
     return {"title": title, "agency": meta("ContentSource"), "published": (meta("PubDate") or "")[:10] or None,
-            "year": int(year.group(1)) if year else None}
+            "year": find_year(title, "")}
 
 
 def with_hints(report: Report, hints: dict[str, str | int | None]) -> Report:
