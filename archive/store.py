@@ -32,6 +32,10 @@ from archive.schema import migrate
 from archive.summary import refresh_summary
 from parsers import Report
 
+# Error stages that are policy, not failure (a page robots.txt forbids): recorded so nothing is dropped silently,
+# not counted in a run's errors.
+POLICY_STAGES = ("robots",)
+
 
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
@@ -89,6 +93,24 @@ class Archive:
                  "bytes": fetched.fetchone()[0]},
             )
         return self.db["crawl_runs"].get(run_id)
+
+    def close_killed_run(self, run_id: int) -> None:
+        """Close the row of a crawl that was killed before it could close it: status "killed", its figures
+        counted from what it did write, and its end put at its last write (when it really stopped)."""
+        with self.db.atomic():
+            pages, fetched, last_fetch = self.db.execute(
+                "SELECT COUNT(*), COALESCE(SUM(bytes), 0), MAX(fetched_at) FROM fetches WHERE run_id = ?", [run_id]
+            ).fetchone()
+            errors, last_error = self.db.execute(
+                f"SELECT COUNT(*) FILTER (WHERE stage NOT IN ({', '.join('?' * len(POLICY_STAGES))})), MAX(at) "
+                "FROM errors WHERE run_id = ?",
+                [*POLICY_STAGES, run_id],
+            ).fetchone()
+            self.db.execute(
+                "UPDATE crawl_runs SET status = 'killed', pages = ?, bytes = ?, errors = ?, ended_at = ? "
+                "WHERE id = ? AND status = 'running'",
+                [pages, fetched, errors, max(filter(None, (last_fetch, last_error)), default=None), run_id],
+            )
 
     def validators(self, url: str) -> dict[str, str | None]:
         """ETag / Last-Modified / sha256 of the newest successful fetch of `url`, for conditional GETs."""

@@ -10,13 +10,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from archive.store import Archive
+from archive.store import POLICY_STAGES, Archive
 from parsers import Report
 
 log = logging.getLogger(__name__)
-
-# Error stages that are policy, not failure: recorded so nothing is dropped silently, not counted as errors.
-NOT_FAILURES = ("robots",)
 
 
 @dataclass
@@ -49,7 +46,7 @@ class CrawlRecorder:
         return self.archive.get_blob(sha256) if sha256 else None
 
     def error(self, url: str | None, *, stage: str, message: str, sha256: str | None = None) -> None:
-        failure = stage not in NOT_FAILURES
+        failure = stage not in POLICY_STAGES
         self.errors += failure
         log.log(logging.WARNING if failure else logging.INFO, "%s: %s at %s", stage, message, url)
         self.archive.record_error(self.run_id, url, stage=stage, message=message, sha256=sha256)

@@ -45,6 +45,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ArchiveFetchesMiddleware": 605,
 }
 ITEM_PIPELINES = {"crawler.pipelines.StoreReportsPipeline": 300}
+# With JOBDIR set (nianbao crawl --jobdir): resume after a stop, recover after a kill, start fresh after a finish.
+EXTENSIONS = {"crawler.jobdir.JobDirGuard": 0}
 
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

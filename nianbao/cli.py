@@ -53,16 +53,22 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
 @main.command()
 @click.argument("portals", nargs=-1)
 @click.option("--start-url", "start_urls", multiple=True, help="crawl any portal from this page (that host only)")
+@click.option("--jobdir", type=click.Path(file_okay=False),
+              help="keep the crawl's state here: a stopped crawl resumes, a killed one recovers, a finished one "
+                   "leaves it empty for the next")
 @db_option
-def crawl(portals: tuple[str, ...], start_urls: tuple[str, ...], db_path: str) -> None:
+def crawl(portals: tuple[str, ...], start_urls: tuple[str, ...], jobdir: str | None, db_path: str) -> None:
     """Crawl registered PORTALS (all when none given), or --start-url pages, into the archive.
 
-    Exits 1 when the crawl failed as a whole (nothing could be fetched), so cron can tell.
+    Exits 1 when the crawl failed as a whole (nothing could be fetched) or was stopped before it finished, so cron
+    can tell.
     """
     from crawler.run import crawl as run_crawl
 
     _ensure_parent(db_path)
-    summary = run_crawl(db_path, portals=list(portals) or None, start_urls=list(start_urls) or None)
+    overrides = {"JOBDIR": jobdir} if jobdir else None
+    summary = run_crawl(db_path, portals=list(portals) or None, start_urls=list(start_urls) or None,
+                        settings_overrides=overrides)
     sys.exit(0 if summary.get("status") == "finished" else 1)
 
 
