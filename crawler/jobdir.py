@@ -52,7 +52,7 @@ class JobDirGuard:
     def from_crawler(cls, crawler: Crawler) -> JobDirGuard:
         path = job_dir(crawler.settings)
         if not path:
-            raise NotConfigured("no JOBDIR")
+            raise NotConfigured  # no message: Scrapy would log it as a warning on every crawl
         guard = cls(crawler, Path(path))
         # Connected after the spider's own handlers (extensions are built after the spider), so the spider's
         # recorder is open here and already closed in spider_closed.
