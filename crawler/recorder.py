@@ -10,10 +10,22 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from twisted.internet.task import LoopingCall
+
 from archive.store import POLICY_STAGES, Archive
 from parsers import Report
 
 log = logging.getLogger(__name__)
+
+
+def run_status(start_requests: int, start_failures: int, reason: str) -> str:
+    """A crawl failed as a whole when every start URL failed; otherwise it ended as Scrapy says it did.
+
+    Shared with the distributed writer (crawler.writer), which applies it to the counts of all workers.
+    """
+    if start_requests and start_failures >= start_requests:
+        return "failed"
+    return reason  # "finished"; "shutdown" after Ctrl-C / SIGTERM; "closespider_…" limits
 
 
 @dataclass
@@ -25,11 +37,18 @@ class CrawlRecorder:
     start_requests: int = 0
     start_failures: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: {"new": 0, "changed": 0, "unchanged": 0})
+    committer: LoopingCall | None = None
 
     @classmethod
-    def open(cls, db_path: str, portals: list[str], start_urls: list[str]) -> CrawlRecorder:
-        archive = Archive(db_path)
-        return cls(archive=archive, run_id=archive.start_run(portals=portals, start_urls=start_urls))
+    def open(cls, db_path: str, portals: list[str], start_urls: list[str], group_seconds: float = 0) -> CrawlRecorder:
+        """Start a run. With `group_seconds` the archive commits the writes of that many seconds together
+        (Archive's group commit) and a timer commits a group that no later write closes."""
+        archive = Archive(db_path, group_seconds=group_seconds)
+        recorder = cls(archive=archive, run_id=archive.start_run(portals=portals, start_urls=start_urls))
+        if group_seconds:
+            recorder.committer = LoopingCall(archive.commit)
+            recorder.committer.start(group_seconds, now=False)
+        return recorder
 
     def fetched(self, url: str, *, status: int, body: bytes, headers: dict[str, str], method: str) -> str:
         """Archive one HTTP response (every one, whatever its status); returns the body's sha256."""
@@ -69,13 +88,10 @@ class CrawlRecorder:
         return True
 
     def finish(self, reason: str) -> dict[str, Any]:
-        """Close the run. It failed as a whole when every start URL failed or the crawl did not end normally."""
-        if self.start_requests and self.start_failures >= self.start_requests:
-            status = "failed"
-        elif reason != "finished":
-            status = reason  # "shutdown" after Ctrl-C / SIGTERM, "closespider_…" limits
-        else:
-            status = "finished"
+        """Close the run (its status: run_status)."""
+        status = run_status(self.start_requests, self.start_failures, reason)
+        if self.committer is not None and self.committer.running:
+            self.committer.stop()
         row = self.archive.finish_run(self.run_id, pages=self.pages, errors=self.errors, status=status)
         self.archive.close()
         return row

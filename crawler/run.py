@@ -26,16 +26,22 @@ def crawl(
     URLs raise (KeyError / ValueError) before anything is fetched. `settings_overrides` take precedence over
     crawler/settings.py (e.g. {"JOBDIR": "crawls/xtx"} to make the crawl resumable after a kill).
     """
-    resolve(portals, start_urls)  # fail fast, outside the reactor
-    settings = Settings()
-    settings.setmodule("crawler.settings", priority="project")
-    settings.set("NIANBAO_DB", str(db_path), priority="cmdline")
-    settings.setdict(settings_overrides or {}, priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawler = process.create_crawler(PortalSpider)
-    process.crawl(crawler, portals=list(portals or []), start_urls=list(start_urls or []))
-    process.start()
-    summary = getattr(crawler.spider, "summary", None)
+    summary = run_spider(PortalSpider, portals, start_urls, {"NIANBAO_DB": str(db_path), **(settings_overrides or {})})
     if summary is None:  # the spider never got to close its run (an error while opening)
         return {"status": "failed", "failed": True}
     return {**summary, "failed": summary["status"] != "finished"}
+
+
+def run_spider(spider_cls: type[PortalSpider], portals: list[str] | None, start_urls: list[str] | None,
+               settings_overrides: dict[str, Any]) -> dict[str, Any] | None:
+    """Run one portal spider (or a subclass) to the end with crawler/settings.py plus `settings_overrides`;
+    its `summary`, None when it never got to make one. Once per process."""
+    resolve(portals, start_urls)  # fail fast, outside the reactor
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    settings.setdict(settings_overrides, priority="cmdline")
+    process = CrawlerProcess(settings)
+    crawler = process.create_crawler(spider_cls)
+    process.crawl(crawler, portals=list(portals or []), start_urls=list(start_urls or []))
+    process.start()
+    return getattr(crawler.spider, "summary", None)

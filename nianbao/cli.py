@@ -1,4 +1,4 @@
-"""The `nianbao` command line: parse, crawl, reparse, serve, export, demo (contracts in DESIGN.md)."""
+"""The `nianbao` command line: parse, crawl, archive-writer, reparse, serve, export, demo (contracts in DESIGN.md)."""
 
 from __future__ import annotations
 
@@ -56,13 +56,28 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
 @click.option("--jobdir", type=click.Path(file_okay=False),
               help="keep the crawl's state here: a stopped crawl resumes, a killed one recovers, a finished one "
                    "leaves it empty for the next")
+@click.option("--redis", "redis_url", metavar="URL",
+              help="work on a distributed crawl whose frontier is in this Redis (README: distributed crawling)")
+@click.option("--crawl-key", help="with --redis: the name of the distributed crawl (the same on every worker)")
+@click.option("--worker-id", help="with --redis: this worker's name (default: the host name)")
 @db_option
-def crawl(portals: tuple[str, ...], start_urls: tuple[str, ...], jobdir: str | None, db_path: str) -> None:
+def crawl(portals: tuple[str, ...], start_urls: tuple[str, ...], jobdir: str | None, redis_url: str | None,
+          crawl_key: str | None, worker_id: str | None, db_path: str) -> None:
     """Crawl registered PORTALS (all when none given), or --start-url pages, into the archive.
 
     Exits 1 when the crawl failed as a whole (nothing could be fetched) or was stopped before it finished, so cron
-    can tell.
+    can tell. With --redis this process is one worker of a distributed crawl: it writes nothing itself, and
+    `nianbao archive-writer` stores what the workers fetch.
     """
+    if redis_url:
+        if jobdir or not crawl_key:
+            raise click.UsageError("--redis needs --crawl-key, and keeps the crawl's state in Redis (no --jobdir)")
+        from crawler.distributed import run_worker
+
+        summary = run_worker(redis_url, crawl_key, list(portals) or None, list(start_urls) or None,
+                             worker_id=worker_id)
+        click.echo(json.dumps(summary, ensure_ascii=False, default=str))
+        sys.exit(0 if summary.get("status") == "finished" else 1)
     from crawler.run import crawl as run_crawl
 
     _ensure_parent(db_path)
@@ -70,6 +85,24 @@ def crawl(portals: tuple[str, ...], start_urls: tuple[str, ...], jobdir: str | N
     summary = run_crawl(db_path, portals=list(portals) or None, start_urls=list(start_urls) or None,
                         settings_overrides=overrides)
     sys.exit(0 if summary.get("status") == "finished" else 1)
+
+
+@main.command("archive-writer")
+@click.option("--redis", "redis_url", required=True, metavar="URL", help="the Redis the workers crawl through")
+@click.option("--crawl-key", required=True, help="the distributed crawl to store")
+@click.option("--workers", default=1, show_default=True, help="wait until at least this many workers finished")
+@db_option
+def archive_writer(redis_url: str, crawl_key: str, workers: int, db_path: str) -> None:
+    """Store a distributed crawl: the one process that writes the archive, next to the SQLite file.
+
+    Ends when every worker has finished; prints the crawl's crawl_runs row and exits 1 when the crawl failed.
+    """
+    from crawler.writer import run_writer
+
+    _ensure_parent(db_path)
+    summary = run_writer(db_path, redis_url, crawl_key, workers=workers)
+    click.echo(json.dumps(summary, ensure_ascii=False, default=str))
+    sys.exit(1 if summary["failed"] else 0)
 
 
 @main.command()

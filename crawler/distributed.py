@@ -1,0 +1,275 @@
+"""Distributed crawling: worker processes on any number of machines share one crawl through Redis.
+
+scrapy-redis holds the frontier (a priority queue of requests) and the dupefilter (a set of request
+fingerprints), so each URL is fetched by one worker only — start URLs too: every worker yields them, the shared
+dupefilter lets the first through. The archive is one SQLite file with one writer, and workers never open it:
+their CrawlRecorder writes become messages on a Redis list (the crawl's journal) that crawler.writer replays
+against the archive, in order, on the machine that holds the SQLite file and raw/ folder.
+
+Trust boundary: scrapy-redis pickles requests into Redis and the journal pickles its messages the same way, so
+whoever can write to this Redis can run code in every worker and in the writer. Keep Redis on a private network
+with a password (redis://:secret@host:6379/0) or TLS (rediss://).
+
+What workers cannot do: conditional GETs. The validators and the archived body a 304 stands for live in the
+writer's SQLite file and raw/ folder, so a worker fetches every page in full. Nothing is stored twice (raw bodies
+are content-addressed) and an unchanged report still counts as unchanged, but a distributed re-crawl downloads
+and parses everything again.
+
+Termination: a worker is idle when it has nothing in flight, but another worker may still be parsing a page that
+will add requests. Taking a request from the frontier marks the taker busy in the same Redis script, and a worker
+closes only when the frontier is empty and no worker is busy; until then it raises DontCloseSpider and Scrapy
+asks the frontier again on its engine's next heartbeat — every NIANBAO_IDLE_POLL seconds in a worker instead of
+Scrapy's 5, so that an idle worker joins in as soon as others have found work for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import pickle
+import re
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis import Redis
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
+from scrapy_redis.queue import PriorityQueue
+
+from crawler.recorder import CrawlRecorder
+from crawler.run import run_spider
+from crawler.spiders.portal import PortalSpider
+from parsers import Report
+
+log = logging.getLogger(__name__)
+
+CRAWL_KEY = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}")
+
+# KEYS[1] the frontier, KEYS[2] the busy set, ARGV[1] the worker: pop the best request and mark the worker busy.
+_CLAIM = """
+local popped = redis.call('ZRANGE', KEYS[1], 0, 0)
+if popped[1] then
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, 0)
+  redis.call('SADD', KEYS[2], ARGV[1])
+  return popped[1]
+end
+return false
+"""
+# Same keys: the worker has nothing in flight; 1 when the whole crawl is done (frontier empty, nobody busy).
+_SETTLE = """
+redis.call('SREM', KEYS[2], ARGV[1])
+if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('SCARD', KEYS[2]) == 0 then return 1 end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class CrawlKeys:
+    """The Redis keys of one distributed crawl, all under `nianbao:<crawl>:` so two crawls never mix."""
+
+    crawl: str
+
+    def __post_init__(self) -> None:
+        # scrapy-redis %-formats its key settings; a "%" or a space in the name would break or confuse them.
+        if not CRAWL_KEY.fullmatch(self.crawl):
+            raise ValueError(f"crawl key {self.crawl!r}: use letters, digits and _ . : - (at most 100)")
+
+    def _key(self, name: str) -> str:
+        return f"nianbao:{self.crawl}:{name}"
+
+    @property
+    def requests(self) -> str:
+        return self._key("requests")
+
+    @property
+    def dupefilter(self) -> str:
+        return self._key("dupefilter")
+
+    @property
+    def busy(self) -> str:
+        return self._key("busy")
+
+    @property
+    def journal(self) -> str:
+        return self._key("journal")
+
+    @property
+    def applying(self) -> str:
+        """The journal message the writer is applying (moved here first, so a killed writer loses nothing)."""
+        return self._key("applying")
+
+    @property
+    def rejected(self) -> str:
+        """Journal messages the writer could not apply, kept for inspection (never deleted by the writer)."""
+        return self._key("rejected")
+
+    @property
+    def run(self) -> str:
+        return self._key("run")
+
+    @property
+    def started(self) -> str:
+        return self._key("started")
+
+    @property
+    def finished(self) -> str:
+        return self._key("finished")
+
+    def transient(self) -> list[str]:
+        """What the writer deletes once the crawl is over (everything but `rejected`)."""
+        return [self.requests, self.dupefilter, self.busy, self.journal, self.applying, self.run, self.started,
+                self.finished]
+
+
+def connect(redis_url: str) -> Redis:
+    return Redis.from_url(redis_url)
+
+
+def default_worker_id() -> str:
+    """One worker per machine by default; run more on one machine with explicit ids."""
+    return socket.gethostname()
+
+
+def worker_settings(redis_url: str, crawl_key: str, worker_id: str) -> dict[str, Any]:
+    """Scrapy settings that make a crawler process a worker of the distributed crawl `crawl_key`.
+
+    SCHEDULER_PERSIST keeps the frontier and dupefilter when a worker closes (the others may still be running,
+    and a killed crawl can be resumed); the writer deletes them when the crawl is over.
+    """
+    keys = CrawlKeys(crawl_key)
+    return {
+        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER_QUEUE_CLASS": "crawler.distributed.ClaimingQueue",
+        "SCHEDULER_QUEUE_KEY": keys.requests,
+        "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
+        "SCHEDULER_DUPEFILTER_KEY": keys.dupefilter,
+        "SCHEDULER_PERSIST": True,
+        "REDIS_URL": redis_url,
+        "NIANBAO_CRAWL_KEY": crawl_key,
+        "NIANBAO_WORKER_ID": worker_id,
+        "NIANBAO_IDLE_POLL": 1.0,
+    }
+
+
+class ClaimingQueue(PriorityQueue):
+    """scrapy-redis's priority queue, except that taking a request marks this worker busy in the same step."""
+
+    def __init__(self, server: Redis, spider: PortalSpider, key: str, serializer: Any = None) -> None:
+        super().__init__(server, spider, key, serializer)
+        self.busy = CrawlKeys(spider.settings["NIANBAO_CRAWL_KEY"]).busy
+        self.worker = spider.settings["NIANBAO_WORKER_ID"]
+        self._claim = server.register_script(_CLAIM)
+
+    def pop(self, timeout: int = 0) -> Any:
+        data = self._claim(keys=[self.key, self.busy], args=[self.worker])
+        return self._decode_request(data) if data else None
+
+
+class JournalArchive:
+    """The part of archive.store.Archive a crawl writes through, as messages on the crawl's journal.
+
+    Each message is (Archive method, args, kwargs) without the run id — the writer owns the run and passes its
+    own. Reads have no answer here (see the module docstring): validators are always empty, so the spider never
+    makes a conditional GET and never needs an archived body or Archive.mark_unchanged.
+    """
+
+    def __init__(self, redis: Redis, journal: str) -> None:
+        self.redis = redis
+        self.journal = journal
+
+    def send(self, op: str, *args: Any, **kwargs: Any) -> None:
+        self.redis.rpush(self.journal, pickle.dumps((op, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def record_fetch(self, run_id: int, url: str, *, status: int, body: bytes, headers: dict[str, str],
+                     method: str = "GET") -> str:
+        """Queue the fetch; returns the sha256 the writer's Archive.record_fetch will file the body under."""
+        self.send("record_fetch", url, status=status, body=body, headers=headers, method=method)
+        return "" if status == 304 and not body else hashlib.sha256(body).hexdigest()
+
+    def record_error(self, run_id: int, url: str | None, *, stage: str, message: str,
+                     sha256: str | None = None) -> None:
+        self.send("record_error", url, stage=stage, message=message, sha256=sha256)
+
+    def store_report(self, run_id: int, url: str, sha256: str, report: Report, *, portal: str | None = None,
+                     region: str | None = None, page_url: str | None = None) -> str:
+        """Queue the report; whether it is new, changed or unchanged only the writer can tell."""
+        self.send("store_report", url, sha256, report, portal=portal, region=region, page_url=page_url)
+        return "queued"
+
+    def validators(self, url: str) -> dict[str, str | None]:
+        return {"etag": None, "last_modified": None, "sha256": None}
+
+    def close(self) -> None:
+        self.redis.close()
+
+
+@dataclass
+class WorkerRecorder(CrawlRecorder):
+    """CrawlRecorder writing to the journal. Its counts are this worker's; the writer adds up all workers'.
+
+    run_id is a placeholder: workers do not know the run's id (the writer opens the run) and never need it.
+    """
+
+    worker: str = ""
+    outcomes: dict[str, int] = field(default_factory=lambda: {"queued": 0})
+
+    def finish(self, reason: str) -> dict[str, Any]:
+        """Tell the writer this worker is done, with the counts the run's row needs."""
+        counts = {"pages": self.pages, "errors": self.errors, "start_requests": self.start_requests,
+                  "start_failures": self.start_failures}
+        self.archive.send("finished", worker=self.worker, reason=reason, **counts)
+        self.archive.close()
+        return {"worker": self.worker, "status": reason, "reports": self.outcomes["queued"], **counts}
+
+
+class WorkerSpider(PortalSpider):
+    """The portal spider as one worker of a distributed crawl (crawler.distributed.worker_settings)."""
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> WorkerSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
+        return spider
+
+    def opened(self) -> None:
+        keys = CrawlKeys(self.settings["NIANBAO_CRAWL_KEY"])
+        self.frontier = [keys.requests, keys.busy]
+        self.worker = self.settings["NIANBAO_WORKER_ID"]
+        redis = connect(self.settings["REDIS_URL"])
+        self._settle = redis.register_script(_SETTLE)
+        archive = JournalArchive(redis, keys.journal)  # closes the connection when the worker finishes
+        portals, start_urls = [p.name for p in self.portals], [u for p in self.portals for u in p.start_urls]
+        archive.send("started", worker=self.worker, portals=portals, start_urls=start_urls)
+        self.recorder = WorkerRecorder(archive=archive, run_id=0, worker=self.worker)
+        # Scrapy has no setting for its heartbeat; the engine starts it after spider_opened, with this interval.
+        # Should Scrapy rename it, idle workers poll every 5 s again: slower to join in, never wrong.
+        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = self.settings.getfloat("NIANBAO_IDLE_POLL")
+
+    def idle(self) -> None:
+        """Nothing in flight here: close only when the whole crawl is done, else ask the frontier again later."""
+        if not self._settle(keys=self.frontier, args=[self.worker]):
+            raise DontCloseSpider
+
+    def closed(self, reason: str) -> None:
+        self.summary = self.recorder.finish(reason)
+        s = self.summary
+        log.info("worker %s %s: %s pages, %s reports and %s errors sent to the archive writer",
+                 s["worker"], s["status"], s["pages"], s["reports"], s["errors"])
+
+
+def run_worker(redis_url: str, crawl_key: str, portals: list[str] | None, start_urls: list[str] | None, *,
+               worker_id: str | None = None, settings_overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Crawl as one worker of the distributed crawl `crawl_key`, until the whole crawl is done.
+
+    Every worker of a crawl gets the same portals/start_urls. Returns this worker's counts ("status" is how its
+    Scrapy engine closed); the crawl's own row is what run_writer returns. Like crawler.run.crawl, once per
+    process (Twisted's reactor cannot restart). `worker_id` must differ between workers of one crawl (default:
+    the host name); restart a killed worker with the same id, so the claim it held is released.
+    """
+    if (settings_overrides or {}).get("JOBDIR"):
+        raise ValueError("a distributed crawl keeps its frontier in Redis and resumes from there; JOBDIR does not "
+                         "apply")
+    settings = {**worker_settings(redis_url, crawl_key, worker_id or default_worker_id()), **(settings_overrides or {})}
+    summary = run_spider(WorkerSpider, portals, start_urls, settings)
+    return summary if summary is not None else {"status": "failed"}
