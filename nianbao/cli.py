@@ -60,28 +60,32 @@ def parse(files: tuple[str, ...], as_json: bool) -> None:
               help="work on a distributed crawl whose frontier is in this Redis (README: distributed crawling)")
 @click.option("--crawl-key", help="with --redis: the name of the distributed crawl (the same on every worker)")
 @click.option("--worker-id", help="with --redis: this worker's name (default: the host name)")
+@click.option("-s", "--set", "settings", multiple=True, metavar="NAME=VALUE",
+              help="a Scrapy setting, as `scrapy crawl -s` (e.g. -s CONCURRENT_REQUESTS_PER_DOMAIN=1)")
 @db_option
 def crawl(portals: tuple[str, ...], start_urls: tuple[str, ...], jobdir: str | None, redis_url: str | None,
-          crawl_key: str | None, worker_id: str | None, db_path: str) -> None:
+          crawl_key: str | None, worker_id: str | None, settings: tuple[str, ...], db_path: str) -> None:
     """Crawl registered PORTALS (all when none given), or --start-url pages, into the archive.
 
     Exits 1 when the crawl failed as a whole (nothing could be fetched) or was stopped before it finished, so cron
     can tell. With --redis this process is one worker of a distributed crawl: it writes nothing itself, and
     `nianbao archive-writer` stores what the workers fetch.
     """
+    overrides = _settings(settings)
     if redis_url:
         if jobdir or not crawl_key:
             raise click.UsageError("--redis needs --crawl-key, and keeps the crawl's state in Redis (no --jobdir)")
         from crawler.distributed import run_worker
 
         summary = run_worker(redis_url, crawl_key, list(portals) or None, list(start_urls) or None,
-                             worker_id=worker_id)
+                             worker_id=worker_id, settings_overrides=overrides)
         click.echo(json.dumps(summary, ensure_ascii=False, default=str))
         sys.exit(0 if summary.get("status") == "finished" else 1)
     from crawler.run import crawl as run_crawl
 
     _ensure_parent(db_path)
-    overrides = {"JOBDIR": jobdir} if jobdir else None
+    if jobdir:
+        overrides["JOBDIR"] = jobdir
     summary = run_crawl(db_path, portals=list(portals) or None, start_urls=list(start_urls) or None,
                         settings_overrides=overrides)
     sys.exit(0 if summary.get("status") == "finished" else 1)
@@ -179,6 +183,17 @@ def _demo_portal():
     except ImportError as exc:
         raise click.ClickException(f"no demo portal (tests/portal) in {root}: run from a source checkout") from exc
     return serve
+
+
+def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
+    """-s NAME=VALUE pairs; Scrapy converts the strings itself (getint, getbool …)."""
+    parsed = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r}: expected NAME=VALUE", param_hint="-s")
+        parsed[name.strip()] = value
+    return parsed
 
 
 def _ensure_parent(path: str) -> None:

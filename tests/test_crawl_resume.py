@@ -9,15 +9,18 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from archive.records import cell_rows
 from parsers import parse
-from tests.crawling import CrawlChild, run_crawl, start_crawl
+from tests.crawling import FAST, CrawlChild, run_crawl, start_crawl
 from tests.portal import PortalServer
 from tests.portal.site import EXPECTED
 
+REPO = Path(__file__).resolve().parent.parent
 # Slow enough (one request at a time, ~0.25 s apart) that the crawl can be caught halfway.
 SLOW = {"DOWNLOAD_DELAY": 0.25, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
 
@@ -119,11 +122,17 @@ def test_stopped_crawl_resumes_from_its_jobdir(portal: PortalServer, tmp_path: P
 
 
 def test_finished_crawl_leaves_no_state_behind(portal: PortalServer, tmp_path: Path) -> None:
-    jobdir = tmp_path / "job"
-    run_crawl(tmp_path / "a.db", [portal.base_url], JOBDIR=str(jobdir))
+    db, jobdir = tmp_path / "nianbao.db", tmp_path / "job"
+    settings = [arg for name, value in FAST.items() for arg in ("-s", f"{name}={value}")]
+    done = subprocess.run(
+        [sys.executable, "-m", "nianbao.cli", "crawl", "--start-url", portal.base_url, "--db", str(db),
+         "--jobdir", str(jobdir), *settings],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
     assert sorted(p.name for p in jobdir.iterdir()) == ["spider.state"]
     # A second scheduled crawl with the same JOBDIR walks the whole portal again (304s for the reports).
     mark = portal.snapshot()
-    summary = run_crawl(tmp_path / "a.db", [portal.base_url], JOBDIR=str(jobdir))
-    assert summary["reports_unchanged"] == len(EXPECTED)
+    summary = run_crawl(db, [portal.base_url], JOBDIR=str(jobdir))
+    assert (summary["reports_new"], summary["reports_unchanged"]) == (0, len(EXPECTED))
     assert any(s.path == "/" for s in portal.served_since(mark))
