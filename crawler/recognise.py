@@ -18,6 +18,10 @@ from parsers.meta import find_year
 _REPORT_WORDS = re.compile(r"年度报告|年报")
 _NOT_A_REPORT = re.compile(r"指南|通知|公告|通告|解读|意见|办法|规定|制度|会议|培训|征集|答复|目录|计划|要点")
 _TITLE_SPLIT = re.compile(r"\s*[_|｜]\s*|\s+[-—–]+\s+")
+# What CMSs write on the "page not found" page they answer with 200 instead of 404 (a "soft 404").
+_NOT_FOUND = re.compile(r"页面不存在|页面未找到|找不到.{0,8}页面|不存在或已被?删除|已被删除|(?:信息|文章|内容)不存在"
+                        r"|\b404\b|not found", re.IGNORECASE)
+_SHORT_PAGE = 300  # characters of text; a "not found" page has little more than its apology and a link home
 
 
 def page_title(selector: Selector) -> str | None:
@@ -40,6 +44,18 @@ def is_report(report: Report, title: str | None = None) -> bool:
     of document. `title` is the page's or link's title; the parsed one is used when it is missing."""
     title = title or report.title
     return report.format != "unknown" and not (title and _NOT_A_REPORT.search(title))
+
+
+def is_not_found_page(selector: Selector) -> bool:
+    """A soft 404: a page that answered 200 but says it does not exist. Judged on the title and headings, and on
+    the whole text only when the page is short — a report is long, and may well mention 404 cases or 已删除."""
+    title = page_title(selector) or ""
+    headings = " ".join(selector.xpath("//h1//text() | //h2//text()").getall())
+    if _NOT_FOUND.search(title) or _NOT_FOUND.search(headings):
+        return True
+    text = " ".join(selector.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall())
+    text = " ".join(text.split())
+    return len(text) < _SHORT_PAGE and bool(_NOT_FOUND.search(text))
 
 
 def page_hints(selector: Selector) -> dict[str, str | int | None]:

@@ -17,6 +17,9 @@ NIANBAO_CONTACT = os.environ.get("NIANBAO_CONTACT", "https://github.com/nianbao/
 # Link hops from a start page through disclosure navigation (政务公开 -> 信息公开年报 -> 部门 -> 栏目);
 # pagination and report links do not count.
 NIANBAO_MAX_HOPS = 5
+# The archive commits the writes of this many seconds together: a commit costs more than writing a report, and a
+# kill loses at most these seconds of work (whole pages only), which the next crawl fetches again.
+NIANBAO_COMMIT_SECONDS = 1.0
 # Hanweb dataproxy groups are requested this many records at a time at most.
 NIANBAO_HANWEB_GROUP = 45
 
@@ -30,6 +33,9 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOAD_TIMEOUT = 30
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024  # scanned reports run to tens of MB; anything bigger is not a report
+# A body cut short (fewer bytes than Content-Length) still reaches the archive, flagged "dataloss";
+# crawler.middlewares.BrokenResponsesMiddleware retries it and, in the end, records it as an error.
+DOWNLOAD_FAIL_ON_DATALOSS = False
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 COOKIES_ENABLED = False
@@ -43,6 +49,7 @@ DOWNLOADER_MIDDLEWARES = {
     # a 500 that is retried are fetches too.
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 610,
     "crawler.middlewares.ArchiveFetchesMiddleware": 605,
+    "crawler.middlewares.BrokenResponsesMiddleware": 604,
 }
 ITEM_PIPELINES = {"crawler.pipelines.StoreReportsPipeline": 300}
 # With JOBDIR set (nianbao crawl --jobdir): resume after a stop, recover after a kill, start fresh after a finish.

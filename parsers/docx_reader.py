@@ -19,18 +19,14 @@ from docx.text.paragraph import Paragraph
 
 from parsers.cell_text import join_lines
 from parsers.document import Document, Table
-from parsers.limits import check_size
+from parsers.limits import check_size, check_unzipped
 from parsers.report import ParseError
-
-_MAX_UNZIPPED = 200 * 1024 * 1024  # a DOCX that inflates beyond this is a zip bomb, not a report
 
 
 def read(data: bytes) -> Document:
     check_size(data, "DOCX")
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if sum(info.file_size for info in archive.infolist()) > _MAX_UNZIPPED:
-                raise ParseError("DOCX unpacks to more than 200 MB; refusing it")
+        check_unzipped(data, "DOCX")
         document = docx.Document(io.BytesIO(data))
     except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
         raise ParseError(f"DOCX is damaged ({type(exc).__name__}: {exc})") from exc

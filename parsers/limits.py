@@ -7,14 +7,17 @@ archived), and every external converter runs with a timeout.
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
 
 from parsers.report import ParseError
 
 MAX_BYTES = 50 * 1024 * 1024  # the largest real annual reports (scans) are ~20 MB
+MAX_UNZIPPED = 200 * 1024 * 1024  # an Office file (a zip) that inflates beyond this is a zip bomb, not a report
 MAX_PAGES = 200  # annual reports run 5-30 pages; more means this is not one
 CONVERT_TIMEOUT = 120  # seconds for one external conversion (LibreOffice cold start is ~3-10 s)
 
@@ -24,6 +27,16 @@ def check_size(data: bytes, what: str, limit: int | None = None) -> None:
     limit = MAX_BYTES if limit is None else limit
     if len(data) > limit:
         raise ParseError(f"{what} is {len(data) / 1e6:.2f} MB, over the {limit / 1e6:g} MB limit")
+
+
+def check_unzipped(data: bytes, what: str) -> None:
+    """Refuse a zip-based Office file (DOCX, XLSX) whose members add up to more than MAX_UNZIPPED bytes: a zip
+    bomb is small on the wire and fills memory once read. The sizes are the zip's own; a member that lies about
+    its size is stopped by zipfile, which reads no more than the stated size. BadZipFile is the caller's."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+    if unpacked > MAX_UNZIPPED:
+        raise ParseError(f"{what} unpacks to {unpacked >> 20} MB, over the {MAX_UNZIPPED >> 20} MB limit (a zip bomb?)")
 
 
 def refuse_encrypted_office(data: bytes) -> None:

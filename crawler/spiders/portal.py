@@ -4,6 +4,16 @@ From the start pages it follows disclosure navigation (政务公开 -> 信息公
 pagination (plain links, TRS createPageHTML, Hanweb dataproxy), report links and their attachments. Report pages
 and attachments are fetched conditionally, so a re-crawl of an unchanged portal costs little more than its
 list pages.
+
+Whatever goes wrong becomes an `errors` row and the crawl goes on; its stage says where:
+- fetch: no usable response after the retries — an HTTP error status, a timeout, a connection lost or reset, a
+  body cut short (its bytes are archived), a redirect loop, a download over DOWNLOAD_MAXSIZE (cancelled once its
+  Content-Length announces it, nothing archived);
+- robots: refused by robots.txt (policy, not counted as a failure); ignored: another request Scrapy dropped;
+- parse: the archived bytes could not be read (damaged, encrypted, over a size limit, a zip bomb);
+- recognise: a report link led to a page that is no report: titled as one without tables or attachment, or a
+  "soft 404" (answered 200 with a page-not-found page).
+A page that was a report and now fails keeps its stored versions: an error never replaces a report.
 """
 
 from __future__ import annotations
@@ -17,7 +27,7 @@ from typing import Any
 from parsel import Selector
 from scrapy import FormRequest, Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -32,11 +42,14 @@ from crawler.links import (
     is_site_root,
     page_links,
 )
+from crawler.middlewares import BrokenResponse, retries_note
 from crawler.paging import HanwebColumn, dataproxy_ranges, dataproxy_url, hanweb_column, hanweb_records, trs_pages
 from crawler.portals import Portal, resolve
-from crawler.recognise import is_report, page_hints, page_title, title_suggests_report, with_hints
+from crawler.recognise import is_not_found_page, is_report, page_hints, page_title, title_suggests_report, with_hints
 from crawler.recorder import CrawlRecorder
 from parsers import Report, parse
+from parsers.decode import html_encoding
+from parsers.detect import sniff
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +94,7 @@ class PortalSpider(Spider):
         self.recorder = CrawlRecorder.open(
             self.settings["NIANBAO_DB"], portals=[p.name for p in self.portals],
             start_urls=[u for p in self.portals for u in p.start_urls],
+            group_seconds=self.settings.getfloat("NIANBAO_COMMIT_SECONDS"),
         )
 
     def closed(self, reason: str) -> None:
@@ -103,9 +117,11 @@ class PortalSpider(Spider):
 
     def parse_page(self, response: Response) -> Iterator[Request | dict[str, Any]]:
         """Any HTML page: a report (stored), a report page whose attachment is the report, or a listing."""
-        if not isinstance(response, TextResponse):  # a link that turned out to be a document
-            yield from self.parse_attachment(response)
+        content_type = _content_type(response)
+        if sniff(response.body, response.url, content_type) not in ("html", "text"):
+            yield from self.parse_attachment(response)  # a link that turned out to be a document, whatever its type
             return
+        response = _decoded(response, content_type)
         title = page_title(response.selector)
         stored = False
         if title_suggests_report(title):
@@ -119,6 +135,8 @@ class PortalSpider(Spider):
             if not stored and not attachments and response.meta.get("kind") == LinkKind.REPORT:
                 self.recorder.error(response.url, stage="recognise", sha256=response.meta.get("sha256"),
                                     message=f"titled as a report ({title}) but no report tables and no attachment")
+        elif response.meta.get("kind") == LinkKind.REPORT:
+            self._soft_404(response, title)
         if response.meta.get("kind") != LinkKind.REPORT:
             yield from self._listing(response)
 
@@ -135,6 +153,9 @@ class PortalSpider(Spider):
                 if is_report(report, hints.get("title")):
                     found = True
                     yield self._item(response, report, page_url=meta.get("page_url"))
+                elif report.form == "html":
+                    response = _decoded(response, _content_type(response))
+                    self._soft_404(response, page_title(response.selector))
         if "chain" in meta:
             yield from self._chain(meta["chain"], {**meta, "found": found})
 
@@ -153,11 +174,13 @@ class PortalSpider(Spider):
         request = failure.request
         meta = request.meta
         if failure.check(HttpError):
-            stage, message = "fetch", f"HTTP {failure.value.response.status}"
+            stage, message = "fetch", f"HTTP {failure.value.response.status}{retries_note(request)}"
+        elif failure.check(BrokenResponse):
+            stage, message = "fetch", str(failure.value)
         elif failure.check(IgnoreRequest):
             stage, message = ("robots" if "robots" in str(failure.value) else "ignored"), str(failure.value)
         else:
-            stage, message = "fetch", f"{failure.type.__name__}: {failure.getErrorMessage()}"
+            stage, message = "fetch", _download_failure(failure) + retries_note(request)
         if meta.get("start") and stage == "fetch":
             self.recorder.start_failures += 1
         self.recorder.error(request.url, stage=stage, message=message, sha256=meta.get("sha256"))
@@ -176,11 +199,16 @@ class PortalSpider(Spider):
         yield self._item(response, report, page_url=None)
         return True
 
+    def _soft_404(self, response: TextResponse, title: str | None) -> None:
+        """Record a page that answered 200 but says it does not exist where a report was expected."""
+        if is_not_found_page(response.selector):
+            self.recorder.error(response.url, stage="recognise", sha256=response.meta.get("sha256"),
+                                message=f"soft 404: answered 200 with a page-not-found page (title: {title})")
+
     def _parse(self, response: Response) -> Report | None:
         """Parse archived bytes; any failure becomes an `errors` row (stage parse), never a crashed crawl."""
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1") or None
         try:
-            return parse(response.body, source=response.url, content_type=content_type)
+            return parse(response.body, source=response.url, content_type=_content_type(response))
         except Exception as exc:  # ParseError, or a reader bug on a document nobody has seen yet
             self.recorder.error(response.url, stage="parse", message=f"{type(exc).__name__}: {exc}",
                                 sha256=response.meta.get("sha256"))
@@ -258,3 +286,23 @@ class PortalSpider(Spider):
 
     def _portal_for(self, url: str) -> Portal:
         return next((p for p in self.portals if followable(url, p.hosts)), self.portals[0])
+
+
+def _content_type(response: Response) -> str | None:
+    return response.headers.get("Content-Type", b"").decode("latin-1") or None
+
+
+def _decoded(response: Response, content_type: str | None) -> TextResponse:
+    """The page as text in the encoding its bytes are really in (parsers.decode.html_encoding, as the parser
+    reads it): Scrapy believes the declared charset, and portals declare UTF-8 around GBK bytes, or the reverse."""
+    cls = type(response) if isinstance(response, TextResponse) else HtmlResponse
+    return response.replace(cls=cls, encoding=html_encoding(response.body, content_type))
+
+
+def _download_failure(failure: Failure) -> str:
+    """A download failure in words. Scrapy wraps Twisted's reasons in a list repr ("[<twisted.python.failure.
+    Failure twisted.internet.error.ConnectionLost: ...>]"); say what they were instead."""
+    error = failure.value
+    reasons = getattr(error.__cause__, "reasons", None)
+    detail = "; ".join(f"{r.type.__name__}: {r.getErrorMessage()}" for r in reasons) if reasons else str(error)
+    return f"{type(error).__name__}: {detail}"
