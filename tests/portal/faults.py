@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from parsers.limits import MAX_UNZIPPED
 from tests.gold import FIXTURES, load_gold
 from tests.portal.server import PortalHandler, PortalServer, Served
-from tests.portal.site import LAST_MODIFIED, Page, _article, _attachments, _chrome, _fixture_body, _list
+from tests.portal.site import LAST_MODIFIED, Page, article, attachments, chrome, column_page, fixture_body
 
 INDEX = "/zwgk/index.html"
 BURST = (500, 502, 503)  # the burst page answers these, in order, then the report
@@ -93,13 +93,13 @@ def _report_page(fault: Fault, charset: str = "utf-8") -> str:
     gold = load_gold(fault.seed)
     agency = gold["meta"]["agency"][0]
     if fault.attachment:
-        body = f"<p>{fault.title}详见附件。</p>" + _attachments((fault.attachment, "年度报告.docx"))
+        body = f"<p>{fault.title}详见附件。</p>" + attachments((fault.attachment, "年度报告.docx"))
     elif charset == "gbk":
         text = (FIXTURES / f"{fault.seed}.gbk.html").read_bytes().decode("gbk")
         body = text.split("<body>")[1].split("</body>")[0]
     else:
-        body = _fixture_body(f"{fault.seed}.html")
-    return _article(fault.title, body, agency, "2025-01-25", charset)
+        body = fixture_body(f"{fault.seed}.html")
+    return article(fault.title, body, agency, "2025-01-25", charset)
 
 
 def _docx(fault: Fault) -> bytes:
@@ -124,8 +124,8 @@ def build_fault_pages(armed: bool) -> dict[str, Page]:
     listed = [f for f in FAULTS.values() if armed or f.before]
     pages = {
         "/robots.txt": Page(b"User-agent: *\nDisallow:\n", "text/plain"),
-        "/": Page(_chrome("故障县人民政府", f'<ul class="nav"><li><a href="{INDEX}">政务公开</a></li></ul>').encode()),
-        INDEX: Page(_list("政府信息公开年报", [(f.path, f.title) for f in listed]).encode()),
+        "/": Page(chrome("故障县人民政府", f'<ul class="nav"><li><a href="{INDEX}">政务公开</a></li></ul>').encode()),
+        INDEX: Page(column_page("政府信息公开年报", [(f.path, f.title) for f in listed]).encode()),
     }
     for fault in FAULTS.values():
         pages[urlsplit(fault.path).path] = Page(_report_page(fault).encode())
@@ -155,9 +155,7 @@ class FaultServer(PortalServer):
     """The test portal's server (its log, ETags and 304s) serving the fault pages; `arm()` starts the faults."""
 
     def __init__(self, address: tuple[str, int]) -> None:
-        super().__init__(address)
-        self.RequestHandlerClass = FaultHandler  # PortalServer installs its own handler
-        self.pages = build_fault_pages(armed=False)
+        super().__init__(address, FaultHandler, build_fault_pages(armed=False))
         self.armed = False
         self.answers: dict[str, int] = {}  # path -> requests answered while armed (for the burst)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tests.portal.site import FLAKY, HANWEB_COLUMN, LAST_MODIFIED, build_pages, dataproxy_answer
+from tests.portal.site import FLAKY, HANWEB_COLUMN, LAST_MODIFIED, Page, build_pages, dataproxy_answer
 
 
 @dataclass(frozen=True)
@@ -23,9 +24,11 @@ class Served:
 class PortalServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int]) -> None:
-        super().__init__(address, PortalHandler)
-        self.pages = build_pages()
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler] | None = None,
+                 pages: Mapping[str, Page] | None = None) -> None:
+        """The test portal's pages and handler, or other ones (the fault portal, the benchmarks' big portal)."""
+        super().__init__(address, handler or PortalHandler)
+        self.pages = build_pages() if pages is None else pages
         self.served: list[Served] = []
         self.lock = threading.Lock()
         self.failed_once: set[str] = set()
