@@ -13,11 +13,10 @@ import re
 from parsel import Selector
 
 from parsers import Report
-from parsers.meta import find_year
+from parsers.meta import find_year, split_title
 
 _REPORT_WORDS = re.compile(r"年度报告|年报")
 _NOT_A_REPORT = re.compile(r"指南|通知|公告|通告|解读|意见|办法|规定|制度|会议|培训|征集|答复|目录|计划|要点")
-_TITLE_SPLIT = re.compile(r"\s*[_|｜]\s*|\s+[-—–]+\s+")
 # What CMSs write on the "page not found" page they answer with 200 instead of 404 (a "soft 404").
 _NOT_FOUND = re.compile(r"页面不存在|页面未找到|找不到.{0,8}页面|不存在或已被?删除|已被删除|(?:信息|文章|内容)不存在"
                         r"|\b404\b|not found", re.IGNORECASE)
@@ -31,7 +30,8 @@ def page_title(selector: Selector) -> str | None:
     if meta and meta.strip():
         return meta.strip()
     title = " ".join("".join(selector.xpath("//title//text()").getall()).split())
-    return _TITLE_SPLIT.split(title)[0] if title else None
+    parts = split_title(title) if title else []
+    return parts[0] if parts else None
 
 
 def title_suggests_report(title: str | None) -> bool:

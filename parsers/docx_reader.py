@@ -9,7 +9,6 @@ so rows are read from the `w:tc` elements: each cell once, continuation cells sk
 from __future__ import annotations
 
 import io
-import zipfile
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
@@ -19,7 +18,7 @@ from docx.text.paragraph import Paragraph
 
 from parsers.cell_text import join_lines
 from parsers.document import Document, Table
-from parsers.limits import check_size, check_unzipped
+from parsers.limits import DAMAGED_ZIP, check_size, check_unzipped
 from parsers.report import ParseError
 
 
@@ -28,7 +27,7 @@ def read(data: bytes) -> Document:
     try:
         check_unzipped(data, "DOCX")
         document = docx.Document(io.BytesIO(data))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
+    except (*DAMAGED_ZIP, PackageNotFoundError, KeyError, ValueError) as exc:
         raise ParseError(f"DOCX is damaged ({type(exc).__name__}: {exc})") from exc
     blocks: list[str | Table] = []
     for item in document.iter_inner_content():

@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 from parsers.report import ParseError
@@ -27,6 +28,10 @@ def check_size(data: bytes, what: str, limit: int | None = None) -> None:
     limit = MAX_BYTES if limit is None else limit
     if len(data) > limit:
         raise ParseError(f"{what} is {len(data) / 1e6:.2f} MB, over the {limit / 1e6:g} MB limit")
+
+
+# What a damaged zip (DOCX, XLSX) raises while it is read: a bad directory, a corrupt deflate stream, a cut end.
+DAMAGED_ZIP: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, EOFError)
 
 
 def check_unzipped(data: bytes, what: str) -> None:

@@ -6,7 +6,9 @@ import re
 
 from parsers.document import Document
 
-_TITLE_SPLIT = re.compile(r"\s*[_|｜—–-]+\s*")
+# A page <title> is "<article>_<site>" (or | ｜ - — – between them); a dash between two digits is a year range
+# ("2019-2020年"), not a separator.
+_TITLE_SPLIT = re.compile(r"\s*(?:[_|｜]+|(?<!\d)[—–-]+|[—–-]+(?!\d))\s*")
 _AGENCY_BEFORE_YEAR = re.compile(r"^(?P<agency>.+?)(?:关于)?(?P<year>(?:19|20)\d{2})\s*年度?")
 _AGENCY_AFTER_YEAR = re.compile(r"^(?P<year>(?:19|20)\d{2})\s*年度?(?P<agency>.+?)(?:本级)?政府信息公开")
 _PERIOD = re.compile(r"(?:统计期限|统计时限|统计期间|期限)[^。]{0,12}?((?:19|20)\d{2})\s*年\s*1\s*月\s*1\s*日")
@@ -19,10 +21,15 @@ _REGION = re.compile(r"^(.{1,8}?(?:自治县|自治州|县|市|区|旗))")
 _TITLE_WORDS = ("年度报告", "年报", "工作报告")
 
 
+def split_title(title: str) -> list[str]:
+    """The parts of a page title: the article's own title first, then the site's name(s)."""
+    return [part for part in _TITLE_SPLIT.split(title.strip()) if part]
+
+
 def find_title(document: Document) -> str | None:
     """The document's own title, else the report title at the top of its text (joined when split over two lines)."""
     if document.title:
-        parts = [p for p in _TITLE_SPLIT.split(document.title) if any(w in p for w in _TITLE_WORDS)]
+        parts = [p for p in split_title(document.title) if any(w in p for w in _TITLE_WORDS)]
         return parts[0].strip() if parts else document.title.strip()
     paragraphs = [b.strip() for b in document.blocks[:8] if isinstance(b, str) and b.strip()]
     for i, line in enumerate(paragraphs):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,7 +23,7 @@ from openpyxl.cell.cell import MergedCell
 from parsers.cell_text import join_lines
 from parsers.detect import sniff
 from parsers.document import Document, Table
-from parsers.limits import check_size, refuse_encrypted_office
+from parsers.limits import DAMAGED_ZIP, check_size, check_unzipped, refuse_encrypted_office
 from parsers.report import ParseError
 
 _HEADING = re.compile(r"^[一二三四五六七八九十]+、")
@@ -46,8 +45,10 @@ def read(data: bytes) -> Document:
     refuse_encrypted_office(data)
     form = "xlsx" if sniff(data) == "xlsx" else "xls"
     try:
+        if form == "xlsx":
+            check_unzipped(data, "XLSX")
         sheets, title = _read_xlsx(data) if form == "xlsx" else _read_xls(data)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, xlrd.XLRDError, AssertionError) as exc:
+    except (*DAMAGED_ZIP, KeyError, ValueError, OSError, xlrd.XLRDError, AssertionError) as exc:
         if "encrypt" in str(exc).lower():
             raise ParseError("spreadsheet is encrypted with a password") from exc
         raise ParseError(f"{form.upper()} is damaged ({type(exc).__name__}: {exc})"[:300]) from exc

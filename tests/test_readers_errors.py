@@ -1,7 +1,9 @@
 """Attachments that cannot be read give a clear ParseError, quickly: encrypted, damaged, too big, a hung
 converter.  The form is told from the bytes, whatever the name says."""
 
+import io
 import time
+import zipfile
 
 import pytest
 
@@ -67,3 +69,23 @@ def test_hung_converter_is_stopped_by_the_timeout(monkeypatch):
 def test_converter_failure_is_a_parse_error_with_its_reason():
     with pytest.raises(ParseError, match="could not be converted"):
         limits.convert(b"x", ".doc", ["python3", "-c", "import sys; sys.exit('bad input')"], ".docx", "DOC")
+
+
+@pytest.mark.parametrize("name, what", [("seed-000.docx", "DOCX"), ("seed-001.xlsx", "XLSX")])
+def test_zip_based_files_over_the_unpacked_limit_are_refused_before_reading(monkeypatch, name, what):
+    monkeypatch.setattr(limits, "MAX_UNZIPPED", 64 * 1024)  # the fixtures unpack to more than this
+    with pytest.raises(ParseError, match=f"^{what} unpacks to .* over the .* limit"):
+        parse(data(name), source=name)
+
+
+@pytest.mark.parametrize("name", ["seed-000.docx", "seed-001.xlsx"])
+def test_a_corrupt_deflate_stream_is_a_damaged_file_not_a_crash(name):
+    body = bytearray(data(name))
+    # Garble the middle of the largest member's compressed bytes; the zip directory stays intact.
+    with zipfile.ZipFile(io.BytesIO(bytes(body))) as archive:
+        member = max(archive.infolist(), key=lambda info: info.compress_size)
+    start = member.header_offset + 30 + len(member.filename.encode()) + len(member.extra)
+    middle = start + member.compress_size // 2
+    body[middle:middle + 64] = bytes(range(64))
+    with pytest.raises(ParseError, match="is damaged"):
+        parse(bytes(body), source=name)
