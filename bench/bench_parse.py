@@ -1,7 +1,8 @@
 """Reports parsed per second on the fixture HTML pages, next to bare `lxml.html.fromstring` on the same pages.
 
-Run by hand:  .venv/bin/python bench/bench_parse.py [--seconds 5]
+Run by hand:  .venv/bin/python bench/bench_parse.py [--seconds 5] [--stages]
 The target (issue 2): the whole parse within 2x the time of the bare lxml parse.
+`--stages` also times the parts of the parse one after another on the same pages (each stage's best round).
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import lxml.html
+from lxml import etree
 
-from parsers import parse
+from parsers import html_reader, parse
+from parsers.build import build_report
+from parsers.checks import run_checks
+from parsers.decode import html_utf8
+from parsers.tables import map_tables
 
 FIXTURES = Path(__file__).parents[1] / "tests" / "fixtures"
 
@@ -43,9 +49,34 @@ def rates(pages: list[bytes], seconds: float) -> tuple[float, float, float]:
     return len(pages) / min(bare), len(pages) / min(full), statistics.median(ratios)
 
 
+def stages(pages: list[bytes], seconds: float) -> dict[str, float]:
+    """Best ms per page of each stage of `parse`, the stages run one after another on the same pages."""
+    utf8 = [html_utf8(page) for page in pages]
+    documents = [html_reader.read(page) for page in pages]
+    tables = [map_tables(document) for document in documents]
+    parser = etree.HTMLParser(remove_comments=True, remove_pis=True, encoding="utf-8")
+    work: dict[str, tuple[list, Callable[[object], object]]] = {
+        "bare lxml.html.fromstring": (pages, lxml.html.fromstring),
+        "parse (whole)": (pages, parse),
+        "charset: bytes to UTF-8 (html_utf8)": (pages, html_utf8),
+        "HTML parse (etree, UTF-8 bytes)": (utf8, lambda page: etree.fromstring(page, parser)),
+        "html_reader.read (the two above + blocks)": (pages, html_reader.read),
+        "build_report (mapping, checks, meta, sections)": (documents, build_report),
+        "  map_tables": (documents, map_tables),
+        "  run_checks": (tables, lambda t: run_checks(t.format, t.applications, t.review_litigation)),
+    }
+    best = dict.fromkeys(work, float("inf"))
+    start = time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for name, (inputs, stage) in work.items():
+            best[name] = min(best[name], one_pass(inputs, stage))
+    return {name: took / len(pages) * 1000 for name, took in best.items()}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--seconds", type=float, default=5.0)
+    ap.add_argument("--stages", action="store_true", help="also time the stages of the parse")
     args = ap.parse_args()
     pages = [p.read_bytes() for p in sorted(FIXTURES.glob("seed-*.html"))]
     size = sum(map(len, pages)) / len(pages) / 1024
@@ -57,6 +88,9 @@ def main() -> None:
     print(f"lxml.html.fromstring alone: {bare:8.1f} pages/s (best round)")
     print(f"nianbao parse (full):       {full:8.1f} reports/s (best round)")
     print(f"full parse takes {bare / full:.2f}x the bare lxml parse at best, {ratio:.2f}x median (target <= 2x)")
+    if args.stages:
+        for name, ms in stages(pages, args.seconds).items():
+            print(f"  {name:48s} {ms:6.3f} ms/page")
 
 
 if __name__ == "__main__":

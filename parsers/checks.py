@@ -6,6 +6,7 @@ a rule whose table is not in the report is reported with ok = None ("could not b
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from parsers import schema
@@ -55,16 +56,19 @@ def run_checks(fmt: str, applications: dict | None, review: dict | None) -> list
     return out
 
 
+@lru_cache(maxsize=4)
+def _columns_and_result_rows(fmt: str) -> tuple[list[str], list[str]]:
+    """Table 三's columns and its rows (一)…(六) that (七)总计 sums, read from the schema once per format."""
+    rows = schema.application_rows(fmt)
+    summed = [k for k in rows if k not in ("new_received", "carried_over", "total_processed", "carried_forward")]
+    return schema.application_columns(fmt), summed
+
+
 def _application_checks(fmt: str, apps: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    columns = schema.application_columns(fmt)
-    results_rows = [
-        k
-        for k in schema.application_rows(fmt)
-        if k not in ("new_received", "carried_over", "total_processed", "carried_forward")
-    ]
+    columns, results_rows = _columns_and_result_rows(fmt)
     row_total, balance, processed = [], [], []
     for key, row in apps.items():
-        parts = sum(_n(row[c]) for c in _APPLICANTS)
+        parts = sum([row[c] or 0 for c in _APPLICANTS])  # (list comprehensions: these run ~300 times a report)
         if abs(parts - _n(row["total"])) > _TOLERANCE:
             row_total.append(f"{key}: applicants sum to {_fmt(parts)}, 总计 says {_fmt(_n(row['total']))}")
     for col in columns:
@@ -72,7 +76,7 @@ def _application_checks(fmt: str, apps: dict[str, dict[str, Any]]) -> dict[str, 
         spent = _n(apps["total_processed"][col]) + _n(apps["carried_forward"][col])
         if abs(got - spent) > _TOLERANCE:
             balance.append(f"{col}: 一+二 = {_fmt(got)} but 三(七)+四 = {_fmt(spent)}")
-        items = sum(_n(apps[k][col]) for k in results_rows)
+        items = sum([apps[k][col] or 0 for k in results_rows])
         if abs(items - _n(apps["total_processed"][col])) > _TOLERANCE:
             processed.append(
                 f"{col}: items sum to {_fmt(items)}, (七)总计 says {_fmt(_n(apps['total_processed'][col]))}"

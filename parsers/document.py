@@ -45,7 +45,7 @@ class Document:
         out: list[str] = []
         for block in self.blocks:
             if isinstance(block, Table):
-                out.extend("\t".join(cell for cell in row) for row in block.rows)
+                out.extend(map("\t".join, block.rows))
             else:
                 out.append(block)
         return "\n".join(out)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 _DROP = re.compile(r"[\s\"'“”‘’「」『』]+")
@@ -130,10 +131,20 @@ FORMAT_2021_MARKERS = (
 )
 
 
-@lru_cache(maxsize=4096)
-def match(patterns: tuple[tuple[str, re.Pattern[str]], ...], label: str) -> str | None:
-    """The key of the first pattern found in `label` (patterns are tuples so results can be cached)."""
-    for key, pattern in patterns:
-        if pattern.search(label):
-            return key
-    return None
+def _first_match(patterns: tuple[tuple[str, re.Pattern[str]], ...]) -> Callable[[str], str | None]:
+    """label -> the key of the first of `patterns` found in it, cached per label (the same few dozen template
+    labels recur in every report; a cache keyed on the patterns too would hash all of them on every call)."""
+
+    @lru_cache(maxsize=4096)
+    def key_of(label: str) -> str | None:
+        for key, pattern in patterns:
+            if pattern.search(label):
+                return key
+        return None
+
+    return key_of
+
+
+application_row = _first_match(APPLICATION_ROW_PATTERNS)
+proactive_item = _first_match(PROACTIVE_ITEM_PATTERNS)
+proactive_field = _first_match(PROACTIVE_FIELD_PATTERNS)

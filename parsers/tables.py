@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from functools import lru_cache
+from itertools import chain
+from typing import Any, NamedTuple
 
 from parsers import labels as L
 from parsers import schema
@@ -20,12 +22,6 @@ _SECTION = re.compile(r"^([一二三四五六])、")
 _SECTION_CONTEXT = {"二": "proactive", "三": "applications", "四": "review"}
 _APPLICANT_WORDS = frozenset({*L.APPLICATION_COLUMNS, L.APPLICATION_GROUP, "申请人情况"})
 _REVIEW_WORDS = frozenset({*L.REVIEW_OUTCOMES, *L.SUIT_GROUPS, *L.REVIEW_MARKERS})
-
-
-@dataclass(slots=True)
-class Cell:
-    text: str
-    uncertain: str | None = None
 
 
 @dataclass
@@ -39,7 +35,7 @@ class Tables:
 
 def detect_format(document: Document) -> str | None:
     """'2019' or '2021' by the words only one template uses; None when neither appears."""
-    words = "".join(L.norm(c) for t in document.tables for row in t.rows for c in row)
+    words = "".join(map(L.norm, chain.from_iterable(chain.from_iterable(t.rows for t in document.tables))))
     has_2019 = sum(m in words for m in L.FORMAT_2019_MARKERS)
     has_2021 = sum(m in words for m in L.FORMAT_2021_MARKERS)
     if has_2019 > has_2021:
@@ -68,19 +64,73 @@ def _is_report_table(table: Table) -> bool:
     return any(m in words for m in (*L.APPLICATIONS_MARKERS, "本年新收", "结果维持", "信息内容"))
 
 
+class _Label(NamedTuple):
+    """What a row's label cells say; worked out once per distinct label (see `_label`)."""
+
+    cells: list[str]  # normalised, blank ones left out; callers must not change the list
+    text: str  # the cells joined
+    header: str | None  # which header row they make, if any (see `_header_kind`)
+    item: str | None  # the table 二 item they name
+    application: str | None  # the table 三 row they name
+
+
+@lru_cache(maxsize=4096)
+def _label(cells: tuple[str, ...]) -> _Label:
+    """The label of a row from its cells before the values.  Reports repeat the template's labels, row after
+    row and report after report, so this runs once per distinct label, not once per row."""
+    label_cells = [L.norm(c) for c in cells if c]
+    text = "".join(label_cells)
+    return _Label(
+        label_cells, text, _header_kind(text, label_cells), L.proactive_item(text), L.application_row(text)
+    )
+
+
+def _header_kind(label: str, label_cells: list[str]) -> str | None:
+    """'fields' (table 二's 信息内容 row), 'article' (its 第二十条 rows), 'applicants' (table 三's applicant
+    columns), 'review' (table 四's outcome columns), or None for a row that is no header."""
+    if "信息内容" in label:
+        return "fields"
+    if label.startswith("第二十条"):
+        return "article"
+    if any(m in label for m in L.APPLICATIONS_MARKERS) or _APPLICANT_WORDS.issuperset(label_cells):
+        return "applicants"
+    if _REVIEW_WORDS.issuperset(label_cells):
+        return "review"
+    return None
+
+
+@lru_cache(maxsize=4)
+def _template(fmt: str) -> tuple[dict[str, list[str]], list[str], list[str], list[str]]:
+    """The template's keys (read from the schema once per format, not once per report); never changed."""
+    return (
+        schema.proactive_fields(fmt),
+        schema.application_rows(fmt),
+        schema.application_columns(fmt),
+        schema.review_keys(fmt),
+    )
+
+
+_NO_REASONS: dict[int, str] = {}
+
+
 class _Mapper:
+    """Reads rows in document order, keeping the context (section, last header) that says what a row is.
+
+    A row is its cell texts plus `reasons`: value position -> why a reader is unsure of that cell (usually none).
+    """
+
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
-        self.fields = schema.proactive_fields(fmt)
-        self.row_keys = schema.application_rows(fmt)
-        self.columns = schema.application_columns(fmt)
-        self.review_keys = schema.review_keys(fmt)
+        self.fields, self.row_keys, self.columns, self.review_keys = _template(fmt)
         self.context: str | None = None
         self.proactive: dict[str, dict[str, Any]] = {}
         self.applications: dict[str, dict[str, Any]] = {}
-        self.review_values: list[Cell] = []
-        self.field_order: list[str] | None = None
+        self.review_values: list[str] = []
+        self.review_reasons: dict[int, str] = {}
+        self.field_order: list[str | None] | None = None
         self.column_labels: list[str] = []
+        self.column_keys_read: list[str] | None = None  # column_keys() of these column_labels; None: not yet
+        self.column_flagged = False
         self.review_leaves: list[str] = []
         self.review_groups: list[str] = []
         self.flags: list[dict[str, str]] = []
@@ -92,72 +142,78 @@ class _Mapper:
 
     def run(self, document: Document) -> None:
         for block in document.blocks:
-            if isinstance(block, Table):
-                uncertain = block.uncertain
-                for r, row in enumerate(block.rows):
-                    if uncertain:
-                        self.row([Cell(text, uncertain.get((r, c))) for c, text in enumerate(row)])
-                    else:
-                        self.row([Cell(text) for text in row])
-            else:
+            if not isinstance(block, Table):
                 self.paragraph(block)
+            elif not block.uncertain:
+                for row in block.rows:
+                    self.row(row, _NO_REASONS)
+            else:
+                by_row: dict[int, dict[int, str]] = {}
+                for (r, c), reason in block.uncertain.items():
+                    by_row.setdefault(r, {})[c] = reason
+                for r, row in enumerate(block.rows):
+                    self.row(row, by_row.get(r, _NO_REASONS))
 
     def paragraph(self, text: str) -> None:
         m = _SECTION.match(text.strip())
         if m and len(text) < 60:
             self.context = _SECTION_CONTEXT.get(m.group(1))
             return
+        if self.context != "review":
+            return
         tokens = text.split()
-        if self.context == "review" and len(tokens) >= 5 and all(is_value(t) for t in tokens):
-            self.row([Cell(t) for t in tokens])  # table 四 flattened into one line of numbers
+        if len(tokens) >= 5 and all(is_value(t) for t in tokens):
+            self.row(tokens, _NO_REASONS)  # table 四 flattened into one line of numbers
 
-    def row(self, cells: list[Cell]) -> None:
+    def row(self, cells: list[str], reasons: dict[int, str]) -> None:
+        """`reasons`: column -> why the reader is unsure of that cell."""
+        valued = list(map(is_value, cells))
         split = len(cells)  # values are the cells after the last label cell
-        while split and is_value(cells[split - 1].text):
+        while split and valued[split - 1]:
             split -= 1
-        label_cells = [L.norm(c.text) for c in cells[:split] if c.text]
+        label_cells, label, header, item, application = _label(tuple(cells[:split]))
         values = cells[split:]
-        label = "".join(label_cells)
+        if reasons:
+            reasons = {c - split: reason for c, reason in reasons.items() if c >= split}
         if not label:
-            if self.context == "review" and (len(values) >= 5 or any(c.text.strip() for c in values)):
+            if self.context == "review" and (len(values) >= 5 or any(v.strip() for v in values)):
+                for at, reason in reasons.items():
+                    self.review_reasons[len(self.review_values) + at] = reason
                 self.review_values.extend(values)
             return
-        if self.header(label, label_cells):
+        if header:
+            self.header(header, label_cells)
             return
         if not values:
             return  # a group heading such as （三）不予公开 on a row of its own
-        if self.context in ("proactive", None) and self.proactive_row(label, values):
+        if self.context in ("proactive", None) and item in self.fields:
+            self.proactive_row(item, values, reasons)
             return
-        if self.context in ("applications", None) and self.application_row(label, values):
+        if self.context in ("applications", None) and application is not None:
+            self.application_row(application, label, values, reasons)
             return
-        if self.context in ("proactive", "applications") and any(c.text.strip() for c in values):
+        if self.context in ("proactive", "applications") and any(v.strip() for v in values):
             self.flag(self.context, f"row not recognised: {label!r}")
 
-    def header(self, label: str, label_cells: list[str]) -> bool:
-        if "信息内容" in label:
+    def header(self, kind: str, label_cells: list[str]) -> None:
+        if kind == "fields":
             self.context = "proactive"
-            self.field_order = [
-                L.match(L.PROACTIVE_FIELD_PATTERNS, c) for c in label_cells if c != "信息内容"
-            ]
-            return True
-        if label.startswith("第二十条"):
+            self.field_order = [L.proactive_field(c) for c in label_cells if c != "信息内容"]
+        elif kind == "article":
             self.context = "proactive"
-            return True
-        if any(m in label for m in L.APPLICATIONS_MARKERS) or _APPLICANT_WORDS.issuperset(label_cells):
+        elif kind == "applicants":
             self.context = "applications"
             self.applicant_header([c for c in label_cells if c in _APPLICANT_WORDS and c != "申请人情况"])
-            return True
-        if _REVIEW_WORDS.issuperset(label_cells):
+        else:
             if self.context != "review" or any(m in label_cells for m in L.REVIEW_MARKERS):
                 self.review_leaves, self.review_groups = [], []
             self.context = "review"
             self.review_leaves += [c for c in label_cells if c in L.REVIEW_OUTCOMES]
             self.review_groups += [c for c in label_cells if c in L.SUIT_GROUPS]
-            return True
-        return False
 
     def applicant_header(self, words: list[str]) -> None:
         """Build the column order; the sub-columns of 法人或其他组织 take the group's place."""
+        self.column_keys_read = None
         if len([w for w in self.column_labels if w != L.APPLICATION_GROUP]) >= 7:
             self.column_labels = []  # a header repeated on a new page
         if L.APPLICATION_GROUP in self.column_labels and words and L.APPLICATION_GROUP not in words:
@@ -168,75 +224,93 @@ class _Mapper:
 
     # -- rows -------------------------------------------------------------------------------------------------
 
-    def proactive_row(self, label: str, values: list[Cell]) -> bool:
-        item = L.match(L.PROACTIVE_ITEM_PATTERNS, label)
-        if item is None or item not in self.fields:
-            return False
+    def proactive_row(self, item: str, values: list[str], reasons: dict[int, str]) -> None:
+        where = f"proactive.{item}"
         fields = self.fields[item]
         order = self.field_order if self.field_order and set(self.field_order) <= set(fields) else fields
         if self.field_order and order is fields and set(self.field_order) != set(fields):
-            self.flag(f"proactive.{item}", "field headers do not match the template; template order assumed")
-        cells = self.fit(values, len(order), f"proactive.{item}")
+            self.flag(where, "field headers do not match the template; template order assumed")
+        cells = self.fit(values, len(order), where)
         row = self.proactive.setdefault(item, {})
         if row:
-            self.flag(f"proactive.{item}", "row appears twice; the first is kept")
-            return True
-        for key, cell in zip(order, cells, strict=True):
-            row[key] = self.value(cell, f"proactive.{item}.{key}", L.FIELD_UNITS.get(key))
-        return True
+            self.flag(where, "row appears twice; the first is kept")
+            return
+        row.update(self.numbers(order, cells, reasons, where, L.FIELD_UNITS))
 
-    def application_row(self, label: str, values: list[Cell]) -> bool:
-        key = L.match(L.APPLICATION_ROW_PATTERNS, label)
-        if key is None:
-            return False
+    def application_row(self, key: str, label: str, values: list[str], reasons: dict[int, str]) -> None:
         where = f"applications.{key}"
         if key not in self.row_keys:
             self.flag(where, f"row {label!r} does not belong to the {self.fmt} template")
-            return True
+            return
         if key in self.applications:
             self.flag(where, "row appears twice; the first is kept")
-            return True
+            return
         columns = self.column_keys()
         cells = self.fit(values, len(columns), where)
-        self.applications[key] = {
-            col: self.value(cell, f"{where}.{col}") for col, cell in zip(columns, cells, strict=True)
-        }
-        return True
+        self.applications[key] = self.numbers(columns, cells, reasons, where)
 
     def column_keys(self) -> list[str]:
-        keys = [L.APPLICATION_COLUMNS.get(w) for w in self.column_labels]
-        if sorted(k for k in keys if k) == sorted(self.columns) and None not in keys:
-            return keys
-        if not getattr(self, "_column_flagged", False):
-            self._column_flagged = True
+        """The column keys in the order the header gave them; the template's order (flagged once) when the
+        header words are not exactly the template's columns.  Worked out again only when the header changed."""
+        if self.column_keys_read is None:
+            keys = [L.APPLICATION_COLUMNS.get(w) for w in self.column_labels]
+            good = sorted(k for k in keys if k) == sorted(self.columns) and None not in keys
+            self.column_keys_read = keys if good else self.columns
+        if self.column_keys_read is not self.columns:
+            return self.column_keys_read
+        if not self.column_flagged:
+            self.column_flagged = True
             if self.column_labels:
                 self.flag(
                     "applications", "applicant column headers not recognised; template column order assumed"
                 )
         return self.columns
 
-    def fit(self, values: list[Cell], n: int, where: str) -> list[Cell | None]:
+    def fit(self, values: list[str], n: int, where: str) -> list[str | None]:
         """Exactly n value cells: surplus blank cells (layout padding) dropped, missing ones None and flagged."""
-        while len(values) > n and not values[-1].text.strip():
+        while len(values) > n and not values[-1].strip():
             values = values[:-1]
         if len(values) > n:
             self.flag(where, f"{len(values)} values where the template has {n}; the first {n} are used")
             values = values[:n]
         if len(values) < n:
             self.flag(where, f"{len(values)} values where the template has {n}; missing ones left empty")
-        return [*values, *[None] * (n - len(values))]
+            return [*values, *[None] * (n - len(values))]
+        return values
 
-    def value(self, cell: Cell | None, where: str, unit: str | None = None) -> int | float | None:
-        if cell is None:
-            return None
-        try:
-            number = parse_value(cell.text, unit)
-        except NotANumber:
-            self.flag(where, f"not a number: {cell.text!r}")
-            return None
-        if cell.uncertain:
-            self.flag(where, f"{cell.uncertain} (read as {cell.text!r})")
-        return number
+    def numbers(
+        self,
+        keys: list[str],
+        cells: list[str | None],
+        reasons: dict[int, str],
+        where: str,
+        units: dict[str, str] | None = None,
+    ) -> dict[str, int | float | None]:
+        """key -> the number in its cell (None for a blank or missing one); a cell that is no number, or that the
+        reader is unsure of, is flagged at `where`.key.  This runs for every value of a report, so a row of
+        certain numbers (nearly all of them) is read by C-level map; anything else cell by cell, with its flags."""
+        row_units = [units.get(key) for key in keys] if units else [None] * len(keys)
+        if not reasons and None not in cells:
+            try:
+                if not units:  # one argument: the cache key is the text itself, no tuple to build and hash
+                    return dict(zip(keys, map(parse_value, cells), strict=True))
+                return dict(zip(keys, map(parse_value, cells, row_units), strict=True))
+            except NotANumber:
+                pass  # some cell is no number: read them one by one below, flagging it
+        out: dict[str, int | float | None] = {}
+        for at, (key, text, unit) in enumerate(zip(keys, cells, row_units, strict=True)):
+            if text is None:
+                out[key] = None
+                continue
+            try:
+                out[key] = parse_value(text, unit)
+            except NotANumber:
+                self.flag(f"{where}.{key}", f"not a number: {text!r}")
+                out[key] = None
+                continue
+            if at in reasons:
+                self.flag(f"{where}.{key}", f"{reasons[at]} (read as {text!r})")
+        return out
 
     # -- result -----------------------------------------------------------------------------------------------
 
@@ -262,7 +336,12 @@ class _Mapper:
         for key in self.row_keys:
             if key not in self.applications:
                 self.flag(f"applications.{key}", "row missing from the report")
-            table[key] = {c: self.applications.get(key, {}).get(c) for c in self.columns}
+            row = self.applications.get(key)  # keyed by every column, in the header's order
+            if row is None:
+                row = dict.fromkeys(self.columns)
+            elif list(row) != self.columns:
+                row = {c: row[c] for c in self.columns}
+            table[key] = row
         return table
 
     def review_table(self) -> dict[str, Any] | None:
@@ -270,9 +349,7 @@ class _Mapper:
             return None
         keys = self.review_order()
         cells = self.fit(self.review_values, len(keys), "review_litigation")
-        return {
-            key: self.value(cell, f"review_litigation.{key}") for key, cell in zip(keys, cells, strict=True)
-        }
+        return self.numbers(keys, cells, self.review_reasons, "review_litigation")
 
     def review_order(self) -> list[str]:
         """Keys in the order the header gives them; the template's order for a header-less row of numbers."""
