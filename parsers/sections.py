@@ -18,8 +18,8 @@ def find_sections(document: Document, text: str) -> dict[str, str]:
     for block in document.blocks:
         if not isinstance(block, str):
             continue
-        m = _HEADING.match(block)
-        if m and len(block) <= 40:
+        m = len(block) <= 40 and _HEADING.match(block)  # the length first: most paragraphs are longer
+        if m:
             current = _KEYS.get(m.group(1))
             if current:
                 sections.setdefault(current, [])

@@ -100,11 +100,12 @@ def _header_kind(label: str, label_cells: list[str]) -> str | None:
 
 
 @lru_cache(maxsize=4)
-def _template(fmt: str) -> tuple[dict[str, list[str]], list[str], list[str], list[str]]:
-    """The template's keys (read from the schema once per format, not once per report); never changed."""
+def _template(fmt: str) -> tuple[dict[str, list[str]], dict[str, None], list[str], list[str]]:
+    """The template's keys (read from the schema once per format, not once per report); never changed.
+    Table 三's rows as an ordered dict, so asking whether a row belongs is a lookup, not a scan of ~20 keys."""
     return (
         schema.proactive_fields(fmt),
-        schema.application_rows(fmt),
+        dict.fromkeys(schema.application_rows(fmt)),
         schema.application_columns(fmt),
         schema.review_keys(fmt),
     )
@@ -155,8 +156,8 @@ class _Mapper:
                     self.row(row, by_row.get(r, _NO_REASONS))
 
     def paragraph(self, text: str) -> None:
-        m = _SECTION.match(text.strip())
-        if m and len(text) < 60:
+        m = len(text) < 60 and _SECTION.match(text.strip())  # the length first: most paragraphs are longer
+        if m:
             self.context = _SECTION_CONTEXT.get(m.group(1))
             return
         if self.context != "review":
@@ -167,9 +168,8 @@ class _Mapper:
 
     def row(self, cells: list[str], reasons: dict[int, str]) -> None:
         """`reasons`: column -> why the reader is unsure of that cell."""
-        valued = list(map(is_value, cells))
         split = len(cells)  # values are the cells after the last label cell
-        while split and valued[split - 1]:
+        while split and is_value(cells[split - 1]):
             split -= 1
         label_cells, label, header, item, application = _label(tuple(cells[:split]))
         values = cells[split:]
@@ -289,14 +289,16 @@ class _Mapper:
         """key -> the number in its cell (None for a blank or missing one); a cell that is no number, or that the
         reader is unsure of, is flagged at `where`.key.  This runs for every value of a report, so a row of
         certain numbers (nearly all of them) is read by C-level map; anything else cell by cell, with its flags."""
-        row_units = [units.get(key) for key in keys] if units else [None] * len(keys)
+        row_units = [units.get(key) for key in keys] if units else None
         if not reasons and None not in cells:
             try:
-                if not units:  # one argument: the cache key is the text itself, no tuple to build and hash
+                if row_units is None:  # one argument: the cache key is the text itself, no tuple to build and hash
                     return dict(zip(keys, map(parse_value, cells), strict=True))
                 return dict(zip(keys, map(parse_value, cells, row_units), strict=True))
             except NotANumber:
                 pass  # some cell is no number: read them one by one below, flagging it
+        if row_units is None:
+            row_units = [None] * len(keys)
         out: dict[str, int | float | None] = {}
         for at, (key, text, unit) in enumerate(zip(keys, cells, row_units, strict=True)):
             if text is None:
