@@ -3,6 +3,10 @@
 The FTS5 `trigram` tokenizer finds any substring of 3+ characters without word segmentation, but it cannot match
 anything shorter — and 2-character words (复议, 诉讼, 收费) are most of Chinese. Those queries fall back to a scan
 with instr(), slower but exact. `search` picks the path per query, so callers never need to know.
+
+Both paths read current reports through report_summary's (year DESC, agency) index, the order results come in, so
+the scan stops at `limit` matches instead of sorting every match: a common word answers at once, a rare one still
+reads every report (a bigram index of all report text would be about as large as the trigram index).
 """
 
 from __future__ import annotations
@@ -43,19 +47,22 @@ def _search(db: Database, terms: list[str], limit: int) -> list[dict[str, Any]]:
     params: dict[str, Any] = {"first": terms[0], "before": EXCERPT_CHARS, "limit": limit}
     if all(len(term) >= MIN_TRIGRAM for term in terms):
         params["match"] = " AND ".join(_fts_phrase(term) for term in terms)
-        where = "r.id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH :match)"
+        where = "s.report_id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH :match)"
     else:
-        where = " AND ".join(
-            f"instr(coalesce(r.title, '') || char(10) || coalesce(r.agency, '') || char(10) || r.text, :t{i}) > 0"
+        found = " AND ".join(
+            f"instr(coalesce(t.title, '') || char(10) || coalesce(t.agency, '') || char(10) || t.text, :t{i}) > 0"
             for i in range(len(terms))
         )
+        # a correlated subquery, not a join: with a join SQLite first builds a Bloom filter over every report
+        where = f"(SELECT {found} FROM reports t WHERE t.id = s.report_id)"
         params.update({f"t{i}": term for i, term in enumerate(terms)})
     sql = f"""
-        SELECT r.id, r.url, r.agency, r.region, r.year, r.title,
-               substr(r.text, max(instr(r.text, :first) - :before, 1), 2 * :before + length(:first)) AS excerpt
-        FROM reports r
-        WHERE r.is_current = 1 AND {where}
-        ORDER BY r.year DESC, r.agency, r.id
+        SELECT s.report_id AS id, s.url, s.agency, s.region, s.year, s.title,
+               (SELECT substr(t.text, max(instr(t.text, :first) - :before, 1), 2 * :before + length(:first))
+                FROM reports t WHERE t.id = s.report_id) AS excerpt
+        FROM report_summary s
+        WHERE {where}
+        ORDER BY s.year DESC, s.agency, s.report_id
         LIMIT :limit
     """
     return [dict(row) for row in db.query(sql, params)]

@@ -84,3 +84,53 @@ def stored_tables(db: sqlite3.Connection, report_id: int) -> dict:
         else:
             tables.setdefault(table, {}).setdefault(row, {})[column] = value
     return tables
+
+
+# What archive/summary.py materialises, computed the old way: straight from `cells` and `report_summary` with GROUP BY
+# and NOT EXISTS, as the canned queries did before. Tests compare the two after every kind of write.
+RECOMPUTED = {
+    "report_reasons": """
+        SELECT c.report_id, c.row_key, r.year, r.format, c.value FROM cells c JOIN reports r ON r.id = c.report_id
+        WHERE r.is_current = 1 AND c.table_name = 'applications' AND c.column_key = 'total'
+          AND (c.row_key GLOB 'denied_*' OR c.row_key GLOB 'unavailable_*' OR c.row_key GLOB 'rejected_*')""",
+    "reason_totals": """
+        SELECT r.year, r.format, c.row_key, count(*), sum(c.value), count(c.value),
+          count(DISTINCT CASE WHEN c.value > 0 THEN c.report_id END)
+        FROM cells c JOIN reports r ON r.id = c.report_id
+        WHERE r.is_current = 1 AND c.table_name = 'applications' AND c.column_key = 'total'
+          AND (c.row_key GLOB 'denied_*' OR c.row_key GLOB 'unavailable_*' OR c.row_key GLOB 'rejected_*')
+        GROUP BY r.year, r.format, c.row_key""",
+    "region_year_totals": """
+        SELECT region, year, count(*), sum(new_received), sum(granted), sum(partially_granted), sum(denied_total),
+          sum(unavailable_total), sum(rejected_total), sum(total_processed), sum(new_received IS NULL),
+          sum(checks_ok = 0)
+        FROM report_summary GROUP BY region, year""",
+    "report_gaps": """
+        SELECT prev.report_id, prev.year FROM report_summary prev
+        WHERE prev.agency IS NOT NULL AND prev.year IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM report_summary n WHERE n.agency = prev.agency AND n.year = prev.year + 1)""",
+}
+MATERIALISED = {
+    "report_reasons": "SELECT report_id, reason, year, format, requests FROM report_reasons",
+    "reason_totals": "SELECT year, format, reason, reports, requests, requests_values, citing FROM reason_totals",
+    "region_year_totals": """
+        SELECT region, year, reports, new_received, granted, partially_granted, denied_total, unavailable_total,
+          rejected_total, total_processed, without_figures, failing_checks
+        FROM region_year_totals""",
+    "report_gaps": "SELECT report_id, year FROM report_gaps",
+}
+
+
+def assert_materialised_as_recomputed(db_path: Path) -> dict[str, list[tuple]]:
+    """Every materialised table holds exactly what the SQL over cells gives; returns the rows, sorted."""
+    db = sqlite3.connect(db_path)
+    try:
+        tables = {}
+        for name, sql in MATERIALISED.items():
+            rows = sorted(db.execute(sql), key=repr)
+            assert rows == sorted(db.execute(RECOMPUTED[name]), key=repr), name
+            tables[name] = rows
+        assert db.execute("SELECT count(*) FROM report_reasons").fetchone()[0] > 0
+        return tables
+    finally:
+        db.close()

@@ -15,12 +15,17 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from sqlite_utils import Database
 
 import parsers
 from archive import Archive, export_csv, reparse, search
+from archive.records import cell_rows, report_fields
+from archive.schema import MIGRATIONS
+from archive.store import open_db
 from archive.summary import SUMMARY_COLUMNS
 from tests.archive_builder import (
     REGIONS,
+    assert_materialised_as_recomputed,
     build_archive,
     gold,
     gold_report,
@@ -51,7 +56,8 @@ def test_schema_is_created_once_with_wal_foreign_keys_and_indexes(built):
     assert "report_summary" in db.table_names() and db.view_names() == []  # derived table, see archive/summary.py
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 2
+    assert {"report_reasons", "reason_totals", "region_year_totals", "report_gaps"} <= set(db.table_names())
     assert db["reports"].count == 6
     indexed = {tuple(index.columns) for index in db["reports"].indexes}
     assert {("agency",), ("region",), ("year",), ("format",), ("checks_ok",), ("url", "version")} <= indexed
@@ -107,6 +113,88 @@ def test_report_summary_has_key_figures_and_null_for_missing_tables(built):
     unknown = summary_row(db_path, ids["unknown"])
     assert unknown["format"] == "unknown"
     assert all(unknown[column] is None for column in SUMMARY_COLUMNS[SUMMARY_COLUMNS.index("new_received"):])
+
+
+REASON_PREFIXES = ("denied_", "unavailable_", "rejected_")
+
+
+def gold_reasons(n: int) -> dict[str, int | None]:
+    return {key: row["total"] for key, row in gold(n)["applications"].items() if key.startswith(REASON_PREFIXES)}
+
+
+def test_materialised_aggregates_equal_the_sql_over_cells(built):
+    db_path, ids = built
+    tables = assert_materialised_as_recomputed(db_path)
+    assert {row[1]: row[4] for row in tables["report_reasons"] if row[0] == ids["seed-001"]} == gold_reasons(1)
+    assert not [row for row in tables["report_reasons"] if row[0] == ids["unknown"]]  # no tables, no reasons
+    not_held = [row for row in tables["reason_totals"] if row[2] == "unavailable_not_held"]
+    assert sum(row[4] for row in not_held) == sum(gold_reasons(n)["unavailable_not_held"] for n in range(5)) == 15
+    assert sum(row[6] for row in not_held) == 3  # reports citing it
+    county_2024 = next(row for row in tables["region_year_totals"] if row[:2] == ("湘潭县", 2024))
+    assert county_2024[2:5] == (3, 8, 4)  # reports, new_received, granted of seed-000, 002, 004
+    assert tables["report_gaps"] == sorted(((ids[key], year) for key, year in (
+        ("seed-000", 2024), ("seed-001", 2024), ("seed-002", 2024), ("seed-003", 2020), ("seed-004", 2024),
+        ("unknown", 2023))), key=repr)
+
+
+def test_materialised_aggregates_follow_new_versions_and_new_years(built):
+    db_path, ids = built
+    archive = Archive(db_path)
+
+    def store(url: str, report) -> str:
+        body = repr((url, report.year, report.applications)).encode()  # other figures, other bytes
+        sha = archive.record_fetch(None, url, status=200, body=body, headers={})
+        return archive.store_report(None, url, sha, report, region=REGIONS[1] if url == seed_url(1) else None)
+
+    edited = gold_report(1)  # 攸县's report re-published with 5 more 本机关不掌握
+    edited.applications = copy.deepcopy(edited.applications)
+    edited.applications["unavailable_not_held"]["total"] += 5
+    assert store(seed_url(1), edited) == "changed"
+    tables = assert_materialised_as_recomputed(db_path)
+    assert sum(row[4] for row in tables["reason_totals"] if row[2] == "unavailable_not_held") == 20
+    assert next(row for row in tables["region_year_totals"] if row[0] == "攸县")[2] == 1  # the old version left
+
+    # 湘潭县交通运输局 publishes its 2024 report: its 2023 report is no longer followed by a gap
+    next_year = dataclasses.replace(gold_report(0), agency="湘潭县交通运输局", year=2024, title="交通运输局 2024")
+    assert store("http://www.xtx.gov.cn/jtj/2024.html", next_year) == "new"
+    gaps = {row[0] for row in assert_materialised_as_recomputed(db_path)["report_gaps"]}
+    assert ids["unknown"] not in gaps
+
+    # a report without a year or region is a NULL key of the rollups, and moves out when superseded
+    undated = dataclasses.replace(gold_report(2), year=None, source="http://www.example.gov.cn/undated.html")
+    assert store("http://www.example.gov.cn/undated.html", undated) == "new"
+    assert (None, None) in {row[:2] for row in assert_materialised_as_recomputed(db_path)["region_year_totals"]}
+    dated = dataclasses.replace(undated, year=2022)
+    assert store("http://www.example.gov.cn/undated.html", dated) == "changed"
+    keys = {row[:2] for row in assert_materialised_as_recomputed(db_path)["region_year_totals"]}
+    assert (None, None) not in keys and (None, 2022) in keys
+    archive.close()
+
+
+def test_an_archive_of_user_version_1_is_upgraded_and_backfilled(tmp_path):
+    """A file written by nianbao before migration 2: reports and cells, an out-of-date report_summary, nothing
+    materialised. Opening it builds every aggregate from the cells already there."""
+    path = tmp_path / "v1.db"
+    db = Database(path)
+    MIGRATIONS[0](db)
+    db.execute("PRAGMA user_version = 1")
+    db.execute("CREATE TABLE report_summary (report_id INTEGER PRIMARY KEY, agency TEXT)")
+    ids = {}
+    for n in range(5):
+        report = gold_report(n)
+        ids[n] = db["reports"].insert({"url": seed_url(n), "version": 1, "is_current": 1, "sha256": f"{n:064d}",
+                                       "region": REGIONS[n], "stored_at": "2025-01-01T00:00:00+00:00",
+                                       **report_fields(report)}).last_pk
+        db["cells"].insert_all({"report_id": ids[n], **row} for row in cell_rows(report))
+    db.conn.commit()
+    db.close()
+
+    open_db(path, create=False).close()
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (2,)
+    tables = assert_materialised_as_recomputed(path)
+    assert len(tables["report_reasons"]) == sum(len(gold_reasons(n)) for n in range(5))
+    assert {row[1]: row[4] for row in tables["report_reasons"] if row[0] == ids[3]} == gold_reasons(3)
+    assert summary_row(path, ids[1])["unavailable_total"] == 12
 
 
 def test_changed_bytes_make_a_new_version_and_keep_the_old(built):
@@ -259,6 +347,10 @@ def test_reparse_rebuilds_from_archived_bytes_and_reports_changes(tmp_path):
     # the report that no longer parses keeps what it had
     assert db.execute("SELECT title FROM reports WHERE id = ?", [ids[junk]]).fetchone() == (unknown_report().title,)
     assert reparse(tmp_path / "nianbao.db").changed == []
+    # the figures reparse corrected reach the materialised totals (granted 99 -> the gold value, new agency)
+    tables = assert_materialised_as_recomputed(tmp_path / "nianbao.db")
+    assert [row[4] for row in tables["region_year_totals"] if row[:2] == ("湘潭县", 2024)] == [
+        gold(0)["applications"]["granted"]["total"]]
 
 
 def test_a_fixture_parsed_by_the_real_parser_is_stored_whole(tmp_path):
