@@ -12,6 +12,8 @@ CONTRACT (the crawler is written against these signatures; extend, don't rename)
     archive.record_error(run_id, url, stage="fetch", message="HTTP 404", sha256=None)
     archive.finish_run(run_id, pages=..., errors=..., status="finished")
     archive.get_blob(sha) -> bytes
+    ArchiveReader.open("data/nianbao.db")           # validators / current_version / get_blob on a read-only
+                                                    # connection: what is committed (crawler.archive_thread)
 
 A report is identified by its URL. Each distinct body (sha256) seen at a URL is a *version*: a row of
 `reports` with `version` 1, 2, … and `is_current` = 1 on the newest only, so a report that was quietly edited
@@ -20,6 +22,7 @@ after publication keeps its earlier figures on record.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,7 +71,48 @@ def _header(headers: dict[str, str], name: str) -> str | None:
     return next((value for key, value in headers.items() if key.lower() == wanted), None)
 
 
-class Archive:
+def _blob_store(db_path: str | Path, raw_dir: str | Path | None) -> BlobStore:
+    return BlobStore(raw_dir if raw_dir is not None else Path(db_path).parent / "raw")
+
+
+class ArchiveReader:
+    """The reads a crawl makes while it writes: conditional-GET validators, a URL's current report, bodies.
+
+    Archive is one (reading inside its own open transaction). ArchiveReader.open is a second, read-only
+    connection to the same archive, for a crawl whose writes run on a thread of their own
+    (crawler.archive_thread): it reads without waiting for them, and sees what is committed.
+    """
+
+    def __init__(self, db: Database, blobs: BlobStore) -> None:
+        self.db = db
+        self.blobs = blobs
+
+    @classmethod
+    def open(cls, db_path: str | Path, raw_dir: str | Path | None = None) -> ArchiveReader:
+        conn = sqlite3.connect(f"{Path(db_path).resolve().as_uri()}?mode=ro", uri=True)
+        return cls(Database(conn), _blob_store(db_path, raw_dir))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def validators(self, url: str) -> dict[str, str | None]:
+        """ETag / Last-Modified / sha256 of the newest successful fetch of `url`, for conditional GETs."""
+        row = self.db.execute(
+            "SELECT etag, last_modified, sha256 FROM fetches WHERE url = ? AND status BETWEEN 200 AND 299 "
+            "ORDER BY fetched_at DESC, id DESC LIMIT 1",
+            [url],
+        ).fetchone()
+        return dict(zip(("etag", "last_modified", "sha256"), row or (None, None, None), strict=True))
+
+    def current_version(self, url: str) -> dict[str, Any] | None:
+        rows = list(self.db["reports"].rows_where("url = ? AND is_current = 1", [url], select="id, sha256"))
+        return rows[0] if rows else None
+
+    def get_blob(self, sha256: str) -> bytes:
+        return self.blobs.get(sha256)
+
+
+class Archive(ArchiveReader):
     def __init__(self, db_path: str | Path, raw_dir: str | Path | None = None, *, group_seconds: float = 0) -> None:
         """Open (creating and migrating) the archive. Raw bodies live content-addressed in `raw_dir`
         (default: `<db dir>/raw/`), never overwritten.
@@ -79,8 +123,7 @@ class Archive:
         moments and close() commits the rest. A kill loses at most the open group, never part of a write.
         """
         self.db_path = Path(db_path)
-        self.db = open_db(self.db_path)
-        self.blobs = BlobStore(raw_dir if raw_dir is not None else self.db_path.parent / "raw")
+        super().__init__(open_db(self.db_path), _blob_store(db_path, raw_dir))
         self.group_seconds = group_seconds
         self._group_started: float | None = None
         self._unsynced: list[str] = []
@@ -150,15 +193,6 @@ class Archive:
                 "WHERE id = ? AND status = 'running'",
                 [pages, fetched, errors, max(filter(None, (last_fetch, last_error)), default=None), run_id],
             )
-
-    def validators(self, url: str) -> dict[str, str | None]:
-        """ETag / Last-Modified / sha256 of the newest successful fetch of `url`, for conditional GETs."""
-        row = self.db.execute(
-            "SELECT etag, last_modified, sha256 FROM fetches WHERE url = ? AND status BETWEEN 200 AND 299 "
-            "ORDER BY fetched_at DESC, id DESC LIMIT 1",
-            [url],
-        ).fetchone()
-        return dict(zip(("etag", "last_modified", "sha256"), row or (None, None, None), strict=True))
 
     def record_fetch(
         self, run_id: int | None, url: str, *, status: int, body: bytes, headers: dict[str, str],
@@ -255,10 +289,6 @@ class Archive:
                     [(report_id, *(row[c] for c in columns)) for row in rows],
                 )
 
-    def current_version(self, url: str) -> dict[str, Any] | None:
-        rows = list(self.db["reports"].rows_where("url = ? AND is_current = 1", [url], select="id, sha256"))
-        return rows[0] if rows else None
-
     def record_error(
         self, run_id: int | None, url: str | None, *, stage: str, message: str, sha256: str | None = None
     ) -> None:
@@ -266,6 +296,3 @@ class Archive:
             self.db["errors"].insert(
                 {"stage": stage, "url": url, "message": message, "sha256": sha256, "run_id": run_id, "at": now()}
             )
-
-    def get_blob(self, sha256: str) -> bytes:
-        return self.blobs.get(sha256)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from scrapy.utils.defer import maybe_deferred_to_future
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -19,10 +21,12 @@ class StoreReportsPipeline:
     def from_crawler(cls, crawler: Crawler) -> StoreReportsPipeline:
         return cls(crawler)
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        """Wait for the archive's writer thread to store the report (other responses go on meanwhile)."""
         recorder = self.crawler.spider.recorder
-        outcome = recorder.store(item["url"], item["sha256"], item["report"], portal=item["portal"],
-                                 region=item["region"], page_url=item["page_url"])
+        outcome = await maybe_deferred_to_future(recorder.store(
+            item["url"], item["sha256"], item["report"], portal=item["portal"], region=item["region"],
+            page_url=item["page_url"]))
         report = item["report"]
         log.info("report %s: %s %s (%s)", outcome, report.agency, report.year, item["url"])
         return {"url": item["url"], "outcome": outcome, "agency": report.agency, "year": report.year}

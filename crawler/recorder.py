@@ -10,9 +10,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from twisted.internet.task import LoopingCall
+from twisted.internet.defer import Deferred, maybeDeferred
 
-from archive.store import POLICY_STAGES, Archive
+from archive.store import POLICY_STAGES
+from crawler.archive_thread import ArchiveThread
 from parsers import Report
 
 log = logging.getLogger(__name__)
@@ -30,25 +31,20 @@ def run_status(start_requests: int, start_failures: int, reason: str) -> str:
 
 @dataclass
 class CrawlRecorder:
-    archive: Archive
+    archive: ArchiveThread  # or crawler.distributed.JournalArchive: the Archive calls a crawl makes
     run_id: int
     pages: int = 0
     errors: int = 0
     start_requests: int = 0
     start_failures: int = 0
     outcomes: dict[str, int] = field(default_factory=lambda: {"new": 0, "changed": 0, "unchanged": 0})
-    committer: LoopingCall | None = None
 
     @classmethod
     def open(cls, db_path: str, portals: list[str], start_urls: list[str], group_seconds: float = 0) -> CrawlRecorder:
-        """Start a run. With `group_seconds` the archive commits the writes of that many seconds together
-        (Archive's group commit) and a timer commits a group that no later write closes."""
-        archive = Archive(db_path, group_seconds=group_seconds)
-        recorder = cls(archive=archive, run_id=archive.start_run(portals=portals, start_urls=start_urls))
-        if group_seconds:
-            recorder.committer = LoopingCall(archive.commit)
-            recorder.committer.start(group_seconds, now=False)
-        return recorder
+        """Start a run, its archive writes on a thread of their own (crawler.archive_thread). With
+        `group_seconds` the archive commits the writes of that many seconds together (Archive's group commit)."""
+        archive = ArchiveThread(db_path, group_seconds=group_seconds)
+        return cls(archive=archive, run_id=archive.start_run(portals=portals, start_urls=start_urls))
 
     def fetched(self, url: str, *, status: int, body: bytes, headers: dict[str, str], method: str) -> str:
         """Archive one HTTP response (every one, whatever its status); returns the body's sha256."""
@@ -71,9 +67,14 @@ class CrawlRecorder:
         self.archive.record_error(self.run_id, url, stage=stage, message=message, sha256=sha256)
 
     def store(self, url: str, sha256: str, report: Report, *, portal: str | None, region: str | None,
-              page_url: str | None) -> str:
-        outcome = self.archive.store_report(self.run_id, url, sha256, report, portal=portal, region=region,
-                                            page_url=page_url)
+              page_url: str | None) -> Deferred[str]:
+        """Store a report; the Deferred fires with its outcome ("new", "changed", "unchanged"; "queued" for a
+        distributed worker) once the archive has it."""
+        stored = maybeDeferred(self.archive.store_report, self.run_id, url, sha256, report, portal=portal,
+                               region=region, page_url=page_url)
+        return stored.addCallback(self._counted)
+
+    def _counted(self, outcome: str) -> str:
         self.outcomes[outcome] += 1
         return outcome
 
@@ -90,8 +91,6 @@ class CrawlRecorder:
     def finish(self, reason: str) -> dict[str, Any]:
         """Close the run (its status: run_status)."""
         status = run_status(self.start_requests, self.start_failures, reason)
-        if self.committer is not None and self.committer.running:
-            self.committer.stop()
         row = self.archive.finish_run(self.run_id, pages=self.pages, errors=self.errors, status=status)
         self.archive.close()
         return row

@@ -21,8 +21,9 @@ from tests.portal import PortalServer
 from tests.portal.site import EXPECTED
 
 REPO = Path(__file__).resolve().parent.parent
-# Slow enough (one request at a time, ~0.25 s apart) that the crawl can be caught halfway.
-SLOW = {"DOWNLOAD_DELAY": 0.25, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+# Slow enough (one request at a time, ~0.25 s apart) that the crawl can be caught halfway, with commits as
+# often as pages arrive (a one-second group can hold the last four reports, leaving nothing to catch).
+SLOW = {"DOWNLOAD_DELAY": 0.25, "CONCURRENT_REQUESTS_PER_DOMAIN": 1, "NIANBAO_COMMIT_SECONDS": 0.2}
 
 
 def _stored_reports(db: Path) -> int:

@@ -1,0 +1,100 @@
+"""The crawl's archive writer thread (crawler.archive_thread): writes applied in order on the thread, outcomes and
+failures delivered back, reads from committed state, and nothing queued lost at close."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from crawler.archive_thread import ArchiveThread
+from parsers import parse
+from tests.gold import FIXTURES
+
+BODY = (FIXTURES / "seed-000.html").read_bytes()
+
+
+def _direct(f: Any, *args: Any) -> None:
+    """Deliver a Deferred's result on the writer thread itself (no reactor runs in these tests)."""
+    f(*args)
+
+
+def _opened(tmp_path: Path, group_seconds: float = 0) -> ArchiveThread:
+    return ArchiveThread(tmp_path / "nianbao.db", group_seconds=group_seconds, deliver=_direct)
+
+
+def test_writes_run_in_order_on_their_own_thread_and_report_back(tmp_path: Path) -> None:
+    archive = _opened(tmp_path)
+    run = archive.start_run(portals=["x"], start_urls=["http://x/"])
+    sha = archive.record_fetch(run, "http://x/a", status=200, body=BODY, headers={"ETag": '"v1"'}, method="GET")
+    assert sha == hashlib.sha256(BODY).hexdigest()
+    outcomes: list[tuple[str, str]] = []
+    report = parse(BODY)
+    for url in ("http://x/a", "http://x/a"):
+        archive.store_report(run, url, sha, report, portal="x").addCallback(
+            lambda outcome: outcomes.append((outcome, threading.current_thread().name)))
+    row = archive.finish_run(run, pages=1, errors=0)  # waits for what was queued before it
+
+    assert outcomes == [("new", "nianbao-archive"), ("unchanged", "nianbao-archive")]
+    assert (row["reports_new"], row["reports_unchanged"], row["bytes"]) == (1, 1, len(BODY))
+    assert archive.validators("http://x/a") == {"etag": '"v1"', "last_modified": None, "sha256": sha}
+    assert archive.mark_unchanged(run, "http://x/a") and not archive.mark_unchanged(run, "http://x/none")
+    archive.close()
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert db.execute("SELECT last_seen_at >= stored_at FROM reports").fetchall() == [(1,)]
+        assert db.execute("SELECT reports_unchanged FROM crawl_runs").fetchone() == (2,)
+
+
+def test_reads_see_committed_writes_only(tmp_path: Path) -> None:
+    """Validators come from what earlier crawls committed, never from this crawl's open group."""
+    archive = _opened(tmp_path, group_seconds=3600)
+    run = archive.start_run(portals=[], start_urls=[])
+    sha = archive.record_fetch(run, "http://x/a", status=200, body=BODY, headers={"ETag": '"v1"'})
+    stored = threading.Event()
+    archive.store_report(run, "http://x/a", sha, parse(BODY)).addCallback(lambda _: stored.set())
+    assert stored.wait(10)  # the fetch and the report are written, inside the open group
+    assert archive.validators("http://x/a")["etag"] is None
+    assert not archive.mark_unchanged(run, "http://x/a")
+    archive.close()  # commits
+
+    again = _opened(tmp_path, group_seconds=3600)
+    assert again.validators("http://x/a")["etag"] == '"v1"'
+    # A 304 names the body it confirmed, read from the committed fetch.
+    assert again.record_fetch(2, "http://x/a", status=304, body=b"", headers={}) == hashlib.sha256(BODY).hexdigest()
+    again.close()
+
+
+def test_a_failed_write_is_reported_and_the_writes_after_it_still_land(tmp_path: Path,
+                                                                       caplog: pytest.LogCaptureFixture) -> None:
+    archive = _opened(tmp_path)
+    run = archive.start_run(portals=[], start_urls=[])
+    failures: list[BaseException] = []
+    # A report whose body was never archived: store_report refuses it, and says so through the Deferred.
+    archive.store_report(run, "http://x/a", "0" * 64, parse(BODY)).addErrback(lambda f: failures.append(f.value))
+    # A fire-and-forget write that fails (no such run: foreign key) is logged with what it was for.
+    with caplog.at_level(logging.ERROR, logger="crawler.archive_thread"):
+        archive.record_error(999, "http://x/b", stage="fetch", message="HTTP 404")
+        archive.record_error(run, "http://x/c", stage="fetch", message="HTTP 404")
+        archive.close()
+
+    assert len(failures) == 1 and "no archived body" in str(failures[0])
+    assert [r.getMessage() for r in caplog.records] == ["archive write record_error failed for http://x/b"]
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert db.execute("SELECT url FROM errors").fetchall() == [("http://x/c",)]
+
+
+def test_close_applies_everything_queued(tmp_path: Path) -> None:
+    archive = _opened(tmp_path, group_seconds=3600)
+    run = archive.start_run(portals=[], start_urls=[])
+    for n in range(500):  # more than the queue holds: the caller waits for room, nothing is dropped
+        archive.record_fetch(run, f"http://x/{n}", status=200, body=b"page %d" % n, headers={})
+    archive.close()
+    with sqlite3.connect(tmp_path / "nianbao.db") as db:
+        assert db.execute("SELECT COUNT(*), COUNT(DISTINCT sha256) FROM fetches").fetchone() == (500, 500)
+    assert all((tmp_path / "raw" / sha[:2] / sha).is_file()
+               for sha in (hashlib.sha256(b"page %d" % n).hexdigest() for n in range(500)))
