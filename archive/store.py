@@ -13,7 +13,7 @@ CONTRACT (the crawler is written against these signatures; extend, don't rename)
     archive.finish_run(run_id, pages=..., errors=..., status="finished")
     archive.get_blob(sha) -> bytes
     ArchiveReader.open("data/nianbao.db")           # validators / current_version / get_blob on a read-only
-                                                    # connection: what is committed (crawler.archive_thread)
+                                                    # connection: what is committed (crawler.archive_process)
 
 A report is identified by its URL. Each distinct body (sha256) seen at a URL is a *version*: a row of
 `reports` with `version` 1, 2, … and `is_current` = 1 on the newest only, so a report that was quietly edited
@@ -79,8 +79,8 @@ class ArchiveReader:
     """The reads a crawl makes while it writes: conditional-GET validators, a URL's current report, bodies.
 
     Archive is one (reading inside its own open transaction). ArchiveReader.open is a second, read-only
-    connection to the same archive, for a crawl whose writes run on a thread of their own
-    (crawler.archive_thread): it reads without waiting for them, and sees what is committed.
+    connection to the same archive, for a crawl whose writes run in a process of their own
+    (crawler.archive_process): it reads without waiting for them, and sees what is committed.
     """
 
     def __init__(self, db: Database, blobs: BlobStore) -> None:

@@ -232,6 +232,10 @@ class WorkerSpider(PortalSpider):
         crawler.signals.connect(spider.idle, signal=signals.spider_idle)
         return spider
 
+    def archive_writer(self) -> None:
+        """Workers write through the journal (opened with the spider), never to an archive of their own."""
+        return None
+
     def opened(self) -> None:
         keys = CrawlKeys(self.settings["NIANBAO_CRAWL_KEY"])
         self.frontier = [keys.requests, keys.busy]

@@ -13,7 +13,7 @@ from typing import Any
 from twisted.internet.defer import Deferred, maybeDeferred
 
 from archive.store import POLICY_STAGES
-from crawler.archive_thread import ArchiveThread
+from crawler.archive_process import ArchiveProcess
 from parsers import Report
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ def run_status(start_requests: int, start_failures: int, reason: str) -> str:
 
 @dataclass
 class CrawlRecorder:
-    archive: ArchiveThread  # or crawler.distributed.JournalArchive: the Archive calls a crawl makes
+    archive: ArchiveProcess  # or crawler.distributed.JournalArchive: the Archive calls a crawl makes
     run_id: int
     pages: int = 0
     errors: int = 0
@@ -40,10 +40,9 @@ class CrawlRecorder:
     outcomes: dict[str, int] = field(default_factory=lambda: {"new": 0, "changed": 0, "unchanged": 0})
 
     @classmethod
-    def open(cls, db_path: str, portals: list[str], start_urls: list[str], group_seconds: float = 0) -> CrawlRecorder:
-        """Start a run, its archive writes on a thread of their own (crawler.archive_thread). With
-        `group_seconds` the archive commits the writes of that many seconds together (Archive's group commit)."""
-        archive = ArchiveThread(db_path, group_seconds=group_seconds)
+    def open(cls, archive: ArchiveProcess, portals: list[str], start_urls: list[str]) -> CrawlRecorder:
+        """Start a run in `archive` (PortalSpider.archive_writer: started early, so that it opens the archive
+        while Scrapy builds its engine)."""
         return cls(archive=archive, run_id=archive.start_run(portals=portals, start_urls=start_urls))
 
     def fetched(self, url: str, *, status: int, body: bytes, headers: dict[str, str], method: str) -> str:

@@ -36,15 +36,35 @@ def _stored_reports(db: Path) -> int:
         return 0
 
 
-def _stop_halfway(child: CrawlChild, db: Path, sig: signal.Signals) -> int:
-    """Send `sig` once the crawl has stored two of the portal's reports; returns how many it had."""
+def _children(pid: int) -> list[int]:
+    """The processes `pid` started (the crawl's archive writer)."""
+    return [int(child) for path in Path(f"/proc/{pid}/task").glob("*/children") for child in path.read_text().split()]
+
+
+def _alive(pids: list[int]) -> list[int]:
+    """Those of `pids` still running (a zombie, waiting for a parent that does not reap it, is not)."""
+    running = []
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            continue
+        if state != "Z":
+            running.append(pid)
+    return running
+
+
+def _stop_halfway(child: CrawlChild, db: Path, sig: signal.Signals) -> tuple[int, list[int]]:
+    """Send `sig` once the crawl has stored two of the portal's reports; returns how many it had, and the
+    processes it had started."""
     deadline = time.monotonic() + 120
     while (stored := _stored_reports(db)) < 2:
         assert child.process.is_alive(), "the crawl ended before it could be stopped"
         assert time.monotonic() < deadline, "the crawl stored no reports"
         time.sleep(0.05)
+    children = _children(child.process.pid)
     os.kill(child.process.pid, sig)
-    return stored
+    return stored, children
 
 
 def _assert_archive_whole(db: Path, base_url: str) -> sqlite3.Connection:
@@ -82,9 +102,14 @@ def _assert_archive_whole(db: Path, base_url: str) -> sqlite3.Connection:
 def test_killed_crawl_recovers_with_jobdir(portal: PortalServer, tmp_path: Path) -> None:
     db, jobdir = tmp_path / "nianbao.db", tmp_path / "job"
     first = start_crawl(db, [portal.base_url], JOBDIR=str(jobdir), **SLOW)
-    stored_before = _stop_halfway(first, db, signal.SIGKILL)
+    stored_before, writers = _stop_halfway(first, db, signal.SIGKILL)
     assert first.wait() == -signal.SIGKILL
     assert stored_before < len(EXPECTED), "killed too late to test anything"
+    # The archive writer died with the crawl: it commits nothing after the kill, and no orphan holds the archive.
+    deadline = time.monotonic() + 5
+    while _alive(writers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert writers and not _alive(writers)
     before = {url for (url,) in sqlite3.connect(db).execute("SELECT url FROM reports")}
     mark = portal.snapshot()
 

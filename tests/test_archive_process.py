@@ -1,4 +1,4 @@
-"""The crawl's archive writer thread (crawler.archive_thread): writes applied in order on the thread, outcomes and
+"""The crawl's archive writer process (crawler.archive_process): writes applied in order there, outcomes and
 failures delivered back, reads from committed state, and nothing queued lost at close."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from crawler.archive_thread import ArchiveThread
+from crawler.archive_process import ArchiveProcess
 from parsers import parse
 from tests.gold import FIXTURES
 
@@ -20,12 +20,12 @@ BODY = (FIXTURES / "seed-000.html").read_bytes()
 
 
 def _direct(f: Any, *args: Any) -> None:
-    """Deliver a Deferred's result on the writer thread itself (no reactor runs in these tests)."""
+    """Deliver a Deferred's result on the thread that reads the writer's replies (no reactor runs here)."""
     f(*args)
 
 
-def _opened(tmp_path: Path, group_seconds: float = 0) -> ArchiveThread:
-    return ArchiveThread(tmp_path / "nianbao.db", group_seconds=group_seconds, deliver=_direct)
+def _opened(tmp_path: Path, group_seconds: float = 0) -> ArchiveProcess:
+    return ArchiveProcess(tmp_path / "nianbao.db", group_seconds=group_seconds, deliver=_direct)
 
 
 def test_writes_run_in_order_on_their_own_thread_and_report_back(tmp_path: Path) -> None:
@@ -33,14 +33,13 @@ def test_writes_run_in_order_on_their_own_thread_and_report_back(tmp_path: Path)
     run = archive.start_run(portals=["x"], start_urls=["http://x/"])
     sha = archive.record_fetch(run, "http://x/a", status=200, body=BODY, headers={"ETag": '"v1"'}, method="GET")
     assert sha == hashlib.sha256(BODY).hexdigest()
-    outcomes: list[tuple[str, str]] = []
+    outcomes: list[str] = []
     report = parse(BODY)
     for url in ("http://x/a", "http://x/a"):
-        archive.store_report(run, url, sha, report, portal="x").addCallback(
-            lambda outcome: outcomes.append((outcome, threading.current_thread().name)))
+        archive.store_report(run, url, sha, report, portal="x").addCallback(outcomes.append)
     row = archive.finish_run(run, pages=1, errors=0)  # waits for what was queued before it
 
-    assert outcomes == [("new", "nianbao-archive"), ("unchanged", "nianbao-archive")]
+    assert outcomes == ["new", "unchanged"]
     assert (row["reports_new"], row["reports_unchanged"], row["bytes"]) == (1, 1, len(BODY))
     assert archive.validators("http://x/a") == {"etag": '"v1"', "last_modified": None, "sha256": sha}
     assert archive.mark_unchanged(run, "http://x/a") and not archive.mark_unchanged(run, "http://x/none")
@@ -63,9 +62,11 @@ def test_reads_see_committed_writes_only(tmp_path: Path) -> None:
     archive.close()  # commits
 
     again = _opened(tmp_path, group_seconds=3600)
+    second = again.start_run(portals=[], start_urls=[])
     assert again.validators("http://x/a")["etag"] == '"v1"'
     # A 304 names the body it confirmed, read from the committed fetch.
-    assert again.record_fetch(2, "http://x/a", status=304, body=b"", headers={}) == hashlib.sha256(BODY).hexdigest()
+    confirmed = again.record_fetch(second, "http://x/a", status=304, body=b"", headers={})
+    assert confirmed == hashlib.sha256(BODY).hexdigest()
     again.close()
 
 
@@ -77,13 +78,14 @@ def test_a_failed_write_is_reported_and_the_writes_after_it_still_land(tmp_path:
     # A report whose body was never archived: store_report refuses it, and says so through the Deferred.
     archive.store_report(run, "http://x/a", "0" * 64, parse(BODY)).addErrback(lambda f: failures.append(f.value))
     # A fire-and-forget write that fails (no such run: foreign key) is logged with what it was for.
-    with caplog.at_level(logging.ERROR, logger="crawler.archive_thread"):
+    with caplog.at_level(logging.ERROR, logger="crawler.archive_process"):
         archive.record_error(999, "http://x/b", stage="fetch", message="HTTP 404")
         archive.record_error(run, "http://x/c", stage="fetch", message="HTTP 404")
         archive.close()
 
     assert len(failures) == 1 and "no archived body" in str(failures[0])
-    assert [r.getMessage() for r in caplog.records] == ["archive write record_error failed for http://x/b"]
+    [logged] = [r.getMessage() for r in caplog.records]
+    assert logged.startswith("archive write record_error failed for http://x/b:") and "FOREIGN KEY" in logged
     with sqlite3.connect(tmp_path / "nianbao.db") as db:
         assert db.execute("SELECT url FROM errors").fetchall() == [("http://x/c",)]
 
@@ -98,3 +100,10 @@ def test_close_applies_everything_queued(tmp_path: Path) -> None:
         assert db.execute("SELECT COUNT(*), COUNT(DISTINCT sha256) FROM fetches").fetchone() == (500, 500)
     assert all((tmp_path / "raw" / sha[:2] / sha).is_file()
                for sha in (hashlib.sha256(b"page %d" % n).hexdigest() for n in range(500)))
+
+
+def test_an_archive_that_cannot_be_opened_fails_the_run_with_its_reason(tmp_path: Path) -> None:
+    (tmp_path / "nianbao.db").mkdir()  # a directory where the database should be
+    archive = _opened(tmp_path)
+    with pytest.raises(sqlite3.OperationalError, match="unable to open database file"):
+        archive.start_run(portals=[], start_urls=[])

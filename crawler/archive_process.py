@@ -1,0 +1,248 @@
+"""A crawl's archive writes, in a process of their own.
+
+Why: storing a report (~200 cells with their indexes, the full-text row, the derived tables, then the group's
+fsyncs and WAL checkpoints) costs more than fetching and parsing it; on Scrapy's reactor thread it held up every
+download. A writer *thread* did not help: SQLite releases the GIL while it works, but takes it back for every
+statement, and with the reactor busy in Python each hand-over waits — measured, the writer ran at half speed and
+the reactor lost a third of its own, so the crawl was no faster. A process has an interpreter of its own; the
+reactor's share of a write is pickling it (~30 µs for a report).
+
+ArchiveProcess offers the part of archive.store.Archive a crawl uses (as crawler.distributed.JournalArchive does
+for a distributed crawl). The Archive and its SQLite connection live in the writer process, and writes reach it
+in order through a bounded queue: when the writer falls behind, the reactor waits for room (memory stays
+bounded), never the other way round. Writes are fire-and-forget (a failure is logged by the crawl) except
+store_report, whose outcome comes back as a Deferred, and the calls that open and close the run, which wait.
+Reads (validators for a conditional GET, the body a 304 stands for, whether a URL has a report) use a read-only
+connection in the crawl's own process (ArchiveReader) and see what is committed: what earlier crawls archived,
+which is what they ask about.
+
+The writer dies with the crawl, kill -9 included: a kill loses the open commit group, as before, plus the writes
+still queued (a few seconds of pages at most); none of them is committed, so the next crawl fetches those pages
+again. It leaves the terminal's process group, so Ctrl-C reaches the crawl only, which stops gracefully and
+closes the writer after its last writes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import hashlib
+import itertools
+import logging
+import multiprocessing
+import os
+import pickle
+import queue
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+from archive.store import Archive, ArchiveReader
+from parsers import Report
+
+log = logging.getLogger(__name__)
+
+# Writes waiting for the writer at most. A job holds one response body (a page is ~40 KiB), so this bounds the
+# memory the queue takes while letting the reactor run ahead through a burst of small pages.
+QUEUE_SIZE = 128
+# How often a blocked side looks whether the other process is still there.
+LIVENESS_SECONDS = 1.0
+_OPENED, _NO_REPLY = 0, -1
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+class ArchiveGone(RuntimeError):
+    """The writer process died (killed, out of memory): the crawl cannot archive anything more."""
+
+
+def _call_from_reactor_thread(f: Callable[..., Any], *args: Any) -> None:
+    from twisted.internet import reactor  # imported late: Scrapy installs the reactor first
+
+    reactor.callFromThread(f, *args)
+
+
+# -- the writer process --------------------------------------------------------------------------------------
+
+def _serve(db_path: str, group_seconds: float, jobs: multiprocessing.Queue, replies: multiprocessing.Queue) -> None:
+    """Apply jobs to the Archive in order until the crawl closes it, or until the crawl is gone (then commit
+    nothing more, as if killed with it)."""
+    os.setpgrp()  # out of the terminal's process group: Ctrl-C is for the crawl, which closes us in order
+    if sys.platform.startswith("linux"):  # the kernel kills us with the crawl; elsewhere the idle check notices
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = multiprocessing.parent_process()
+    try:
+        archive = Archive(db_path, group_seconds=group_seconds)
+    except Exception as exc:
+        replies.put((_OPENED, False, _portable(exc)))
+        return
+    replies.put((_OPENED, True, None))
+    while True:
+        try:
+            # Idle for a whole group: commit it (a busy writer's groups close on their next write).
+            reply_id, op, args, kwargs = jobs.get(timeout=group_seconds or LIVENESS_SECONDS)
+        except queue.Empty:
+            if parent is not None and not parent.is_alive():
+                return
+            archive.commit()
+            continue
+        try:
+            result = getattr(archive, op)(*args, **kwargs)
+        except Exception as exc:
+            if reply_id == _NO_REPLY:
+                where = args[1] if len(args) > 1 else ""
+                replies.put((_NO_REPLY, False, f"archive write {op} failed for {where}:\n{traceback.format_exc()}"))
+            else:
+                replies.put((reply_id, False, _portable(exc)))
+            continue
+        if reply_id != _NO_REPLY:
+            replies.put((reply_id, True, result))
+        if op == "close":
+            return
+
+
+def _portable(exc: Exception) -> Exception:
+    """The exception itself when it survives pickling, else its words (it crosses to the crawl's process)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
+
+
+# -- the crawl's side ----------------------------------------------------------------------------------------
+
+class ArchiveProcess:
+    def __init__(self, db_path: str | Path, *, group_seconds: float = 0,
+                 deliver: Callable[..., Any] = _call_from_reactor_thread) -> None:
+        """Start the writer process. It opens (and migrates) the archive while the crawl gets ready; start_run
+        waits for that.
+
+        `deliver(f, *args)` runs a Deferred's callback on the thread that waits for it: the reactor's.
+        """
+        context = multiprocessing.get_context("spawn")  # never fork a process that runs a reactor
+        self._jobs: multiprocessing.Queue = context.Queue(QUEUE_SIZE)
+        self._replies: multiprocessing.Queue = context.Queue()
+        self._db_path = db_path
+        self._deliver = deliver
+        self._closing = False
+        self.reader: ArchiveReader | None = None
+        self._waiting: dict[int, Deferred | Future] = {}
+        self._ids = itertools.count(1)
+        self._process = context.Process(target=_serve, args=(str(db_path), group_seconds, self._jobs, self._replies),
+                                        name="nianbao-archive", daemon=True)
+        self._process.start()
+        self._opened: Future[None] = Future()
+        self._waiting[_OPENED] = self._opened
+        self._listener = threading.Thread(target=self._listen, name="nianbao-archive-replies", daemon=True)
+        self._listener.start()
+
+    def _listen(self) -> None:
+        """Hand each reply to whoever waits for it, until the writer closes or dies."""
+        while True:
+            try:
+                reply_id, ok, value = self._replies.get(timeout=LIVENESS_SECONDS)
+            except queue.Empty:
+                if not self._process.is_alive():
+                    gone = ArchiveGone(f"the archive writer process died (exit code {self._process.exitcode})")
+                    for waiter in list(self._waiting.values()):
+                        self._settle(waiter, False, gone)
+                    self._waiting.clear()
+                    return
+                continue
+            if reply_id == _NO_REPLY:
+                log.error("%s", value)
+                continue
+            self._settle(self._waiting.pop(reply_id), ok, value)
+            if self._closing and not self._waiting:  # that was the answer to close(), the last job
+                return
+
+    def _settle(self, waiter: Deferred | Future, ok: bool, value: Any) -> None:
+        if isinstance(waiter, Future):
+            waiter.set_result(value) if ok else waiter.set_exception(value)
+        else:
+            self._deliver(waiter.callback, value) if ok else self._deliver(waiter.errback, Failure(value))
+
+    def _send(self, op: str, *args: Any, waiter: Deferred | Future | None = None, **kwargs: Any) -> None:
+        reply_id = _NO_REPLY
+        if waiter is not None:
+            reply_id = next(self._ids)
+            self._waiting[reply_id] = waiter
+        while True:
+            try:
+                self._jobs.put((reply_id, op, args, kwargs), timeout=LIVENESS_SECONDS)
+                return
+            except queue.Full:
+                if not self._process.is_alive():
+                    raise ArchiveGone("the archive writer process died") from None
+
+    def _wait(self, op: str, *args: Any, **kwargs: Any) -> Any:
+        """Run `op` after every write queued before it, and wait for its result."""
+        done: Future[Any] = Future()
+        self._send(op, *args, waiter=done, **kwargs)
+        return done.result()
+
+    def start_run(self, portals: list[str], start_urls: list[str]) -> int:
+        """The run's id, once the writer has the archive open (an archive that cannot be opened raises here)."""
+        self._opened.result()
+        self.reader = ArchiveReader.open(self._db_path)
+        return self._wait("start_run", portals, start_urls)
+
+    def close_killed_run(self, run_id: int) -> None:
+        self._wait("close_killed_run", run_id)
+
+    def finish_run(self, run_id: int, **kwargs: Any) -> dict[str, Any]:
+        return self._wait("finish_run", run_id, **kwargs)
+
+    def close(self) -> None:
+        """Apply what is queued, commit, and end the writer."""
+        self._closing = True
+        try:
+            self._wait("close")
+        finally:
+            self._process.join()
+            self._listener.join()
+            for channel in (self._jobs, self._replies):
+                channel.close()
+            if self.reader is not None:
+                self.reader.close()
+
+    def record_fetch(self, run_id: int, url: str, *, status: int, body: bytes, headers: dict[str, str],
+                     method: str = "GET") -> str:
+        """Queue the fetch; returns the sha256 Archive.record_fetch files it under (for a 304, that of the
+        archived body it confirmed, "" when there is none)."""
+        self._send("record_fetch", run_id, url, status=status, body=body, headers=headers, method=method)
+        if status == 304 and not body:
+            return self.reader.validators(url)["sha256"] or ""
+        return hashlib.sha256(body).hexdigest()
+
+    def record_error(self, run_id: int, url: str | None, *, stage: str, message: str,
+                     sha256: str | None = None) -> None:
+        self._send("record_error", run_id, url, stage=stage, message=message, sha256=sha256)
+
+    def store_report(self, run_id: int, url: str, sha256: str, report: Report, *, portal: str | None = None,
+                     region: str | None = None, page_url: str | None = None) -> Deferred[str]:
+        """Queue the report; the Deferred fires with "new", "changed" or "unchanged" once it is stored."""
+        stored: Deferred[str] = Deferred()
+        self._send("store_report", run_id, url, sha256, report, waiter=stored, portal=portal, region=region,
+                   page_url=page_url)
+        return stored
+
+    def mark_unchanged(self, run_id: int, url: str) -> bool:
+        """A 304 for `url`: queue "seen again" when a report is on record there; False when none is."""
+        if self.reader.current_version(url) is None:
+            return False
+        self._send("mark_unchanged", run_id, url)
+        return True
+
+    def validators(self, url: str) -> dict[str, str | None]:
+        return self.reader.validators(url)
+
+    def get_blob(self, sha256: str) -> bytes:
+        return self.reader.get_blob(sha256)
