@@ -16,6 +16,8 @@ _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
 _PUBLISHED = re.compile(
     r"(?:发布|公开|成文)(?:时间|日期)\s*[:：]?\s*((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})"
 )
+# What every _PUBLISHED match starts with: a text without any of them is not searched (~1 % of a parse).
+_PUBLISHED_WORDS = tuple(a + b for a in ("发布", "公开", "成文") for b in ("时间", "日期"))
 _ISO = re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 _REGION = re.compile(r"^(.{1,8}?(?:自治县|自治州|县|市|区|旗))")
 _TITLE_WORDS = ("年度报告", "年报", "工作报告")
@@ -65,7 +67,7 @@ def find_published(document: Document, text: str) -> str | None:
     m = (
         _ISO.search(document.meta.get("PubDate", ""))
         or _PUBLISHED.search(document.meta.get("Dateline", ""))
-        or _PUBLISHED.search(text)
+        or (any(word in text for word in _PUBLISHED_WORDS) and _PUBLISHED.search(text))
     )
     if not m:
         return None

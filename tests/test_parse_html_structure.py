@@ -54,3 +54,13 @@ def test_html_utf8_passes_utf8_through_and_reencodes_other_encodings():
     assert html_utf8(utf8) is utf8
     gbk = (FIXTURES / "seed-001.gbk.html").read_bytes()
     assert html_utf8(gbk) == decode_html(gbk).encode("utf-8") == utf8.replace(b'charset="utf-8"', b'charset="gbk"')
+
+
+@pytest.mark.parametrize("prefix", ["\u3000", "\n  ", "\x1c"])
+def test_an_xml_declaration_after_leading_whitespace_reads_as_without_it(prefix):
+    """The reader looks for "<?xml" at the start only; Unicode whitespace before it sends it to the full search."""
+    plain = parse(page("seed-001").encode("utf-8")).to_dict()
+    declared = parse((prefix + "<?xml version='1.0' encoding='utf-8'?>" + page("seed-001")).encode("utf-8"))
+    assert differences(declared.to_dict(), load_gold("seed-001")) == []
+    assert declared.to_dict()["text"] == plain["text"]
+
