@@ -22,7 +22,7 @@ class StoreReportsPipeline:
         return cls(crawler)
 
     async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        """Wait for the archive's writer thread to store the report (other responses go on meanwhile)."""
+        """Wait for the archive's writer process to store the report (other responses go on meanwhile)."""
         recorder = self.crawler.spider.recorder
         outcome = await maybe_deferred_to_future(recorder.store(
             item["url"], item["sha256"], item["report"], portal=item["portal"], region=item["region"],
