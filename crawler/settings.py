@@ -18,7 +18,8 @@ NIANBAO_CONTACT = os.environ.get("NIANBAO_CONTACT", "https://github.com/nianbao/
 # pagination and report links do not count.
 NIANBAO_MAX_HOPS = 5
 # The archive commits the writes of this many seconds together: a commit costs more than writing a report, and a
-# kill loses at most these seconds of work (whole pages only), which the next crawl fetches again.
+# kill loses at most these seconds of work (whole pages only), plus the writes queued for the archive's writer
+# process (crawler.archive_process.QUEUE_SIZE), which the next crawl fetches again.
 NIANBAO_COMMIT_SECONDS = 1.0
 # Hanweb dataproxy groups are requested this many records at a time at most.
 NIANBAO_HANWEB_GROUP = 45
