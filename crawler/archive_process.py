@@ -100,10 +100,10 @@ def _serve(db_path: str, group_seconds: float, jobs: multiprocessing.Queue, repl
                 replies.put((_NO_REPLY, False, f"archive write {op} failed for {where}:\n{traceback.format_exc()}"))
             else:
                 replies.put((reply_id, False, _portable(exc)))
-            continue
-        if reply_id != _NO_REPLY:
-            replies.put((reply_id, True, result))
-        if op == "close":
+        else:
+            if reply_id != _NO_REPLY:
+                replies.put((reply_id, True, result))
+        if op == "close":  # the last job, whether it worked or not: the crawl is joining this process
             return
 
 
