@@ -3,12 +3,17 @@
 from parsers import parse, ParseError
 report = parse(data, source="http://…/content_922157.html", content_type="text/html")
 report.to_dict()  # the JSON document of DESIGN.md
+
+page = load_html(data, content_type="text/html")  # an HTML page parsed once, for callers that read its tree
+report = parse_html(page, source="http://…")       # too (the crawler: title, links); takes the tree
 """
 
 from parsers.document import Document, Table
+from parsers.html_reader import Page as HtmlPage
+from parsers.html_reader import load as load_html
 from parsers.report import ParseError, Report
 
-__all__ = ["Document", "ParseError", "Report", "Table", "parse"]
+__all__ = ["Document", "HtmlPage", "ParseError", "Report", "Table", "load_html", "parse", "parse_html"]
 
 
 def parse(data: bytes, source: str = "", content_type: str | None = None) -> Report:
@@ -20,3 +25,11 @@ def parse(data: bytes, source: str = "", content_type: str | None = None) -> Rep
     from parsers.pipeline import parse_bytes
 
     return parse_bytes(data, source=source, content_type=content_type)
+
+
+def parse_html(page: HtmlPage, source: str = "") -> Report:
+    """Parse an HTML page already loaded with `load_html`: what `parse` does for HTML bytes, without parsing
+    them again.  The reader strips elements from `page.root`, so read what else you need from it first."""
+    from parsers.pipeline import parse_html as parse_page
+
+    return parse_page(page, source=source)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from itertools import chain, islice
+from typing import NamedTuple
 
 from lxml import etree
 
@@ -66,7 +67,17 @@ _PUBLISHED_WORD, _PUBLISHED_TIME, _PUBLISHED_DATE = (w.encode() for w in ("å‘å¸
 _META_NAMES = ("ArticleTitle", "PubDate", "ContentSource", "SiteName", "ColumnName", "Keywords", "Author")
 
 
-def read(data: bytes, content_type: str | None = None) -> Document:
+class Page(NamedTuple):
+    """An HTML page parsed once: its bytes in UTF-8 and its tree.  The crawler reads a report page's title and
+    links off the tree and then hands the page to `read_page` (through `parsers.parse_html`), instead of
+    parsing it twice.  Reading strips elements from the tree, so it comes last."""
+
+    utf8: bytes
+    root: etree._Element
+
+
+def load(data: bytes, content_type: str | None = None) -> Page:
+    """Decode (parsers.decode) and parse a page; ParseError when it has no HTML content at all."""
     page = html_utf8(data, content_type)
     if _may_start_with_xml_declaration(page):
         page = _XML_DECLARATION.sub("", page.decode("utf-8"), count=1).encode("utf-8")
@@ -77,18 +88,28 @@ def read(data: bytes, content_type: str | None = None) -> Document:
         raise ParseError(f"HTML could not be parsed: {exc}") from exc
     if root is None:
         raise ParseError("HTML page has no content")
+    return Page(page, root)
+
+
+def read(data: bytes, content_type: str | None = None) -> Document:
+    return read_page(load(data, content_type))
+
+
+def read_page(page: Page) -> Document:
+    """The Document of a loaded page; takes the page's tree (elements are stripped from it)."""
+    root = page.root
     found = _Landmarks(root)
     meta = _page_meta(found.metas)
     title = _page_title(root, meta, found.headings)
     if found.dropped:
         etree.strip_elements(root, *_DROP_TAGS, etree.Comment, with_tail=False)
-    if _PUBLISHED_WORD in page and (_PUBLISHED_TIME in page or _PUBLISHED_DATE in page):
+    if _PUBLISHED_WORD in page.utf8 and (_PUBLISHED_TIME in page.utf8 or _PUBLISHED_DATE in page.utf8):
         dateline = _dateline(root)
         if dateline:
             meta["Dateline"] = dateline
     body = next(root.iterchildren("body"), root)
     content = _content_root(body, _data_tables(found.tables_in(body)))
-    return Document(blocks=_blocks(content, page), form="html", title=title, meta=meta)
+    return Document(blocks=_blocks(content, page.utf8), form="html", title=title, meta=meta)
 
 
 def _may_start_with_xml_declaration(page: bytes) -> bool:

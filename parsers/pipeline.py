@@ -5,8 +5,11 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
+from parsers import html_reader
+from parsers.build import build_report
 from parsers.detect import sniff
 from parsers.document import Document
+from parsers.html_reader import Page
 from parsers.report import ParseError, Report
 
 # form -> module with `read(data: bytes) -> Document`; imported lazily so heavy readers (OCR) cost nothing
@@ -35,9 +38,13 @@ def parse_bytes(data: bytes, source: str = "", content_type: str | None = None) 
     form = sniff(data, source, content_type)
     if form is None:
         raise ParseError("not a document nianbao can read (binary data of unknown type)")
-    document = reader_for(form)(data)
+    # HTML is the one form whose bytes the HTTP header's charset may describe (parsers.decode weighs it)
+    document = html_reader.read(data, content_type) if form == "html" else reader_for(form)(data)
     if form == "wps":
         document.form = "wps"  # read through the Word reader, but say what the file was
-    from parsers.build import build_report
-
     return build_report(document, source=source)
+
+
+def parse_html(page: Page, source: str = "") -> Report:
+    """The Report of an HTML page loaded with `parsers.html_reader.load`, whose tree the caller has read."""
+    return build_report(html_reader.read_page(page), source=source)
