@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from parsel import Selector
+from lxml import etree
 
 ATTACHMENT_SUFFIXES = (".pdf", ".doc", ".docx", ".wps", ".xls", ".xlsx", ".et", ".jpg", ".jpeg", ".png", ".gif",
                        ".tif", ".tiff", ".bmp")
@@ -44,13 +44,13 @@ class Link:
     text: str
 
 
-def page_links(selector: Selector, base_url: str) -> list[Link]:
+def page_links(root: etree._Element, base_url: str) -> list[Link]:
     """Every <a href> of a page, absolute and without fragment; text is the title attribute when the visible
     text is shorter (lists truncate long report titles to "…年度报…")."""
     links = []
-    # lxml's own iteration, not selector.css("a[href]") and "::text": the same elements and text nodes in the
+    # lxml's own iteration, not parsel's css("a[href]") and "::text": the same elements and text nodes in the
     # same order, without a Selector object per anchor and per text (a list page's links cost 1.8 ms that way).
-    for anchor in selector.root.iter("a"):
+    for anchor in root.iter("a"):
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
             continue
@@ -59,6 +59,19 @@ def page_links(selector: Selector, base_url: str) -> list[Link]:
         url = urldefrag(urljoin(base_url, href))[0]
         links.append(Link(url=url, text=title if len(title) > len(text) else text))
     return links
+
+
+def attachment_urls(root: etree._Element, base_url: str) -> list[str]:
+    """The absolute URLs (without fragment) of a page's links to document files, in page order.
+
+    A report page carries a portal's whole menu; only its few attachment links matter there, so the suffix is
+    tested on the href as written (urljoin keeps the last path segment) before the costlier urljoin."""
+    urls = []
+    for anchor in root.iter("a"):
+        href = (anchor.get("href") or "").strip()
+        if href and is_attachment(href):
+            urls.append(urldefrag(urljoin(base_url, href))[0])
+    return urls
 
 
 def is_attachment(url: str) -> bool:

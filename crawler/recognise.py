@@ -11,7 +11,6 @@ import dataclasses
 import re
 
 from lxml import etree
-from parsel import Selector
 
 from parsers import Report
 from parsers.meta import find_year, split_title
@@ -24,20 +23,22 @@ _NOT_FOUND = re.compile(r"页面不存在|页面未找到|找不到.{0,8}页面|
 _SHORT_PAGE = 300  # characters of text; a "not found" page has little more than its apology and a link home
 
 
-# Compiled once and run on the lxml tree (selector.root): parsel's .xpath() compiles each call and wraps every
-# result in a Selector, several times the cost on a page read for every fetched report.
+# The page's tree is the parser's (parsers.load_html: one parse of a page for the crawler and the parser), read by
+# XPaths compiled once.
 _ARTICLE_TITLE = etree.XPath("//meta[translate(@name,'ARTICLETI','articleti')='articletitle']/@content")
 _TITLE_TEXT = etree.XPath("//title//text()")
 _META = etree.XPath("//meta[@name=$name]/@content")
+_HEADINGS_TEXT = etree.XPath("//h1//text() | //h2//text()")
+_BODY_TEXT = etree.XPath("//body//text()[not(ancestor::script) and not(ancestor::style)]")
 
 
-def page_title(selector: Selector) -> str | None:
+def page_title(root: etree._Element) -> str | None:
     """The article's title: gov-site <meta name="ArticleTitle">, else the first part of <title>
     ("标题_湘潭县人民政府" -> "标题")."""
-    meta = next(iter(_ARTICLE_TITLE(selector.root)), None)
+    meta = next(iter(_ARTICLE_TITLE(root)), None)
     if meta and meta.strip():
         return meta.strip()
-    title = " ".join("".join(_TITLE_TEXT(selector.root)).split())
+    title = " ".join("".join(_TITLE_TEXT(root)).split())
     parts = split_title(title) if title else []
     return parts[0] if parts else None
 
@@ -54,24 +55,24 @@ def is_report(report: Report, title: str | None = None) -> bool:
     return report.format != "unknown" and not (title and _NOT_A_REPORT.search(title))
 
 
-def is_not_found_page(selector: Selector) -> bool:
+def is_not_found_page(root: etree._Element) -> bool:
     """A soft 404: a page that answered 200 but says it does not exist. Judged on the title and headings, and on
     the whole text only when the page is short — a report is long, and may well mention 404 cases or 已删除."""
-    title = page_title(selector) or ""
-    headings = " ".join(selector.xpath("//h1//text() | //h2//text()").getall())
+    title = page_title(root) or ""
+    headings = " ".join(_HEADINGS_TEXT(root))
     if _NOT_FOUND.search(title) or _NOT_FOUND.search(headings):
         return True
-    text = " ".join(selector.xpath("//body//text()[not(ancestor::script) and not(ancestor::style)]").getall())
+    text = " ".join(_BODY_TEXT(root))
     text = " ".join(text.split())
     return len(text) < _SHORT_PAGE and bool(_NOT_FOUND.search(text))
 
 
-def page_hints(selector: Selector) -> dict[str, str | int | None]:
+def page_hints(root: etree._Element) -> dict[str, str | int | None]:
     """What a report page says about the attachment that carries the report: title, publisher, date."""
-    title = page_title(selector)
+    title = page_title(root)
 
     def meta(name: str) -> str | None:
-        value = next(iter(_META(selector.root, name=name)), None)
+        value = next(iter(_META(root, name=name)), None)
         return value.strip() or None if value else None
 
     return {"title": title, "agency": meta("ContentSource"), "published": (meta("PubDate") or "")[:10] or None,

@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 
 import pytest
-from parsel import Selector
 
-from crawler.links import Link, LinkKind, attachment_rank, classify, followable, page_links
+from crawler.links import Link, LinkKind, attachment_rank, attachment_urls, classify, followable, page_links
 from crawler.paging import dataproxy_ranges, dataproxy_url, hanweb_column, hanweb_records, trs_pages
 from crawler.portals import load_registry, resolve
 from crawler.recognise import is_report, page_hints, page_title, title_suggests_report, with_hints
-from parsers import Report
+from parsers import Report, load_html
 from tests.portal.site import HANWEB_COLUMN, build_pages
 
 BASE = "http://www.xtx.gov.cn/6571/6603/18706/index.html"
+
+
+def _tree(html: str):
+    """A page's tree as the spider reads it: the parser's (one parse for both)."""
+    return load_html(html.encode()).root
 
 
 @pytest.mark.parametrize(("text", "url", "in_area", "kind"), [
@@ -44,8 +48,16 @@ def test_report_path_hint_marks_report_pages_whatever_their_text():
 def test_page_links_prefer_the_full_title_of_truncated_items():
     title = "湘潭县数据局2024年政府信息公开工作年度报告"
     html = f'<a href="c.html" title="{title}">湘潭县数据局2024年政府…</a><a href="#x">x</a>'
-    assert page_links(Selector(text=html), BASE) == [
+    assert page_links(_tree(html), BASE) == [
         Link("http://www.xtx.gov.cn/6571/6603/18706/c.html", title)]
+
+
+def test_attachment_urls_are_the_document_links_absolute_without_fragment():
+    html = ('<a href="../../a.PDF#page=2">附件</a><a href="index.html">首页</a><a href=" b.docx?v=1 ">b</a>'
+            '<a href="#c.pdf">c</a><a>no href</a><a href="/files/c.xls">c</a><a href="list.html?f=x.pdf">d</a>')
+    assert attachment_urls(_tree(html), BASE) == [
+        "http://www.xtx.gov.cn/6571/a.PDF", "http://www.xtx.gov.cn/6571/6603/18706/b.docx?v=1",
+        "http://www.xtx.gov.cn/files/c.xls"]
 
 
 def test_followable_only_own_hosts_and_never_other_addresses():
@@ -120,10 +132,10 @@ def test_page_metadata_fills_what_an_attachment_does_not_say():
             '<meta name="ArticleTitle" content="湘潭县人社局2024年年度报告">'
             '<meta name="PubDate" content="2025-01-22 09:30"><meta name="ContentSource" content="湘潭县人社局">'
             "</head></html>")
-    selector = Selector(text=html)
-    assert page_title(selector) == "湘潭县人社局2024年年度报告"
-    assert page_title(Selector(text="<title>信息公开年报_湘潭县人民政府</title>")) == "信息公开年报"
-    hints = page_hints(selector)
+    root = _tree(html)
+    assert page_title(root) == "湘潭县人社局2024年年度报告"
+    assert page_title(_tree("<title>信息公开年报_湘潭县人民政府</title>")) == "信息公开年报"
+    hints = page_hints(root)
     assert hints == {"title": "湘潭县人社局2024年年度报告", "agency": "湘潭县人社局", "published": "2025-01-22",
                      "year": 2024}
     report = with_hints(Report(source="a.pdf", agency="湘潭县人力资源和社会保障局", format="2021"), hints)

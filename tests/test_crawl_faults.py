@@ -87,7 +87,7 @@ def test_both_crawls_finish_and_count_what_happened(crawled):
     assert (second["failed"], second["errors"], second["reports_new"]) == (False, len(BROKEN), len(NEW))
     assert (second["reports_changed"], second["reports_unchanged"]) == (0, 0)
     stages = rows(crawled, "SELECT stage, COUNT(*) AS n FROM errors WHERE run_id = 2 GROUP BY stage ORDER BY stage")
-    assert [tuple(s) for s in stages] == [("fetch", 8), ("parse", 1), ("recognise", 2)]
+    assert [tuple(s) for s in stages] == [("fetch", 8), ("parse", 2), ("recognise", 2)]
 
 
 @pytest.mark.parametrize("fault", BROKEN, ids=lambda f: f.name)
@@ -159,6 +159,15 @@ def test_soft_404_is_a_recognise_error_not_a_report(crawled, name):
     assert "页面不存在".encode() in crawled["archive"].get_blob(answers[0]["sha256"])
     assert errors(crawled, path) == [(2, "recognise", "soft 404: answered 200 with a page-not-found page "
                                                       "(title: 页面不存在)")]
+
+
+def test_page_without_html_content_is_a_parse_error(crawled):
+    """A report page now answers 200 with nothing but a comment: archived as it came, and a parse error."""
+    path = FAULTS["blank"].url_path
+    answers = fetches(crawled, path)
+    assert [f["status"] for f in answers] == [200]
+    assert crawled["archive"].get_blob(answers[0]["sha256"]) == crawled["armed"][path]
+    assert errors(crawled, path) == [(2, "parse", "ParseError: HTML page has no content")]
 
 
 def test_redirect_loop_is_an_error_naming_the_loop(crawled):

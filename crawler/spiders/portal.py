@@ -24,6 +24,7 @@ from collections.abc import Generator, Iterator
 from importlib.metadata import version
 from typing import Any
 
+from lxml import etree
 from parsel import Selector
 from scrapy import FormRequest, Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest
@@ -37,9 +38,9 @@ from crawler.links import (
     Link,
     LinkKind,
     attachment_rank,
+    attachment_urls,
     classify,
     followable,
-    is_attachment,
     is_site_root,
     page_links,
 )
@@ -48,7 +49,7 @@ from crawler.paging import HanwebColumn, dataproxy_ranges, dataproxy_url, hanweb
 from crawler.portals import Portal, resolve
 from crawler.recognise import is_not_found_page, is_report, page_hints, page_title, title_suggests_report, with_hints
 from crawler.recorder import CrawlRecorder
-from parsers import Report, parse
+from parsers import HtmlPage, ParseError, Report, load_html, parse, parse_html
 from parsers.decode import html_encoding
 from parsers.detect import sniff
 
@@ -122,29 +123,37 @@ class PortalSpider(Spider):
     # -- callbacks -----------------------------------------------------------------------------------------
 
     def parse_page(self, response: Response) -> Iterator[Request | dict[str, Any]]:
-        """Any HTML page: a report (stored), a report page whose attachment is the report, or a listing."""
+        """Any HTML page: a report (stored), a report page whose attachment is the report, or a listing.
+
+        The page is parsed once (parsers.load_html); its title and links are read off the tree before the parser
+        takes it for the report."""
         content_type = _content_type(response)
-        if sniff(response.body, response.url, content_type) not in ("html", "text"):
+        form = sniff(response.body, response.url, content_type)
+        if form not in ("html", "text"):
             yield from self.parse_attachment(response)  # a link that turned out to be a document, whatever its type
             return
-        response = _decoded(response, content_type)
-        title = page_title(response.selector)
-        stored = False
+        try:
+            page = load_html(response.body, content_type)
+        except ParseError as exc:
+            self._parse_failed(response, exc)
+            return
+        kind = response.meta.get("kind")
+        title = page_title(page.root)
+        links = page_links(page.root, response.url) if kind != LinkKind.REPORT else []
         if title_suggests_report(title):
-            stored = yield from self._page_report(response, title)
-            attachments = sorted({link.url for link in page_links(response.selector, response.url)
-                                  if is_attachment(link.url) and followable(link.url, self.allowed_domains)},
-                                 key=attachment_rank)
-            # Archive the attachments always; when the page itself is not the report, they are candidates.
-            meta = {"hints": page_hints(response.selector), "page_url": response.url, "found": stored}
-            yield from self._chain(attachments, meta)
-            if not stored and not attachments and response.meta.get("kind") == LinkKind.REPORT:
+            attachments = sorted({url for url in attachment_urls(page.root, response.url)
+                                  if followable(url, self.allowed_domains)}, key=attachment_rank)
+            hints = page_hints(page.root) if attachments else {}
+            stored = yield from self._page_report(response, page if form == "html" else None, title)
+            if attachments:  # archived always; when the page itself is not the report, they are candidates
+                yield from self._chain(attachments, {"hints": hints, "page_url": response.url, "found": stored})
+            elif not stored and kind == LinkKind.REPORT:
                 self.recorder.error(response.url, stage="recognise", sha256=response.meta.get("sha256"),
                                     message=f"titled as a report ({title}) but no report tables and no attachment")
-        elif response.meta.get("kind") == LinkKind.REPORT:
-            self._soft_404(response, title)
-        if response.meta.get("kind") != LinkKind.REPORT:
-            yield from self._listing(response)
+        elif kind == LinkKind.REPORT:
+            self._soft_404(response, page.root)
+        if kind != LinkKind.REPORT:
+            yield from self._listing(_decoded(response, content_type), links)
 
     def parse_attachment(self, response: Response) -> Iterator[Request | dict[str, Any]]:
         meta = response.meta
@@ -160,8 +169,7 @@ class PortalSpider(Spider):
                     found = True
                     yield self._item(response, report, page_url=meta.get("page_url"))
                 elif report.form == "html":
-                    response = _decoded(response, _content_type(response))
-                    self._soft_404(response, page_title(response.selector))
+                    self._soft_404(response, load_html(response.body, _content_type(response)).root)
         if "chain" in meta:
             yield from self._chain(meta["chain"], {**meta, "found": found})
 
@@ -195,30 +203,39 @@ class PortalSpider(Spider):
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    def _page_report(self, response: TextResponse, title: str | None) -> Generator[dict[str, Any], None, bool]:
-        """Store the page as a report when it is one; returns whether it is (a 304 counts when it was)."""
+    def _page_report(self, response: Response, page: HtmlPage | None,
+                     title: str | None) -> Generator[dict[str, Any], None, bool]:
+        """Store the page as a report when it is one; returns whether it is (a 304 counts when it was).
+        `page`: the loaded HTML page, which the parser then takes; None for a plain-text page."""
         if "not_modified" in response.flags:
             return self.recorder.confirm_unchanged(response.url)
-        report = self._parse(response)
+        report = self._parse(response, page)
         if report is None or not is_report(report, title):
             return False
         yield self._item(response, report, page_url=None)
         return True
 
-    def _soft_404(self, response: TextResponse, title: str | None) -> None:
+    def _soft_404(self, response: Response, root: etree._Element) -> None:
         """Record a page that answered 200 but says it does not exist where a report was expected."""
-        if is_not_found_page(response.selector):
+        if is_not_found_page(root):
             self.recorder.error(response.url, stage="recognise", sha256=response.meta.get("sha256"),
-                                message=f"soft 404: answered 200 with a page-not-found page (title: {title})")
+                                message=f"soft 404: answered 200 with a page-not-found page "
+                                        f"(title: {page_title(root)})")
 
-    def _parse(self, response: Response) -> Report | None:
-        """Parse archived bytes; any failure becomes an `errors` row (stage parse), never a crashed crawl."""
+    def _parse(self, response: Response, page: HtmlPage | None = None) -> Report | None:
+        """Parse archived bytes (or the page loaded from them); any failure becomes an `errors` row (stage
+        parse), never a crashed crawl."""
         try:
+            if page is not None:
+                return parse_html(page, source=response.url)
             return parse(response.body, source=response.url, content_type=_content_type(response))
         except Exception as exc:  # ParseError, or a reader bug on a document nobody has seen yet
-            self.recorder.error(response.url, stage="parse", message=f"{type(exc).__name__}: {exc}",
-                                sha256=response.meta.get("sha256"))
+            self._parse_failed(response, exc)
             return None
+
+    def _parse_failed(self, response: Response, exc: Exception) -> None:
+        self.recorder.error(response.url, stage="parse", message=f"{type(exc).__name__}: {exc}",
+                            sha256=response.meta.get("sha256"))
 
     def _item(self, response: Response, report: Report, page_url: str | None) -> dict[str, Any]:
         portal = self._portal_for(response.url)
@@ -234,8 +251,9 @@ class PortalSpider(Spider):
         yield self._conditional(urls[0], self.parse_attachment, {**keep, "chain": list(urls[1:])},
                                 priority=PRIORITY[LinkKind.ATTACHMENT], dont_filter=True)
 
-    def _listing(self, response: TextResponse) -> Iterator[Request]:
-        yield from self._follow(page_links(response.selector, response.url), response.meta)
+    def _listing(self, response: TextResponse, links: list[Link]) -> Iterator[Request]:
+        """Follow a listing's `links` (read off its tree) and the pages its scripts name (read from its text)."""
+        yield from self._follow(links, response.meta)
         trs = [Link(url, "") for url in trs_pages(response.text, response.url)]
         yield from self._follow(trs, response.meta, kind=LinkKind.PAGER)
         column = hanweb_column(response.text, response.url)
@@ -244,7 +262,7 @@ class PortalSpider(Spider):
             yield from self._dataproxy(column, {**response.meta, "in_area": True})
 
     def _record_links(self, records: list[str], base_url: str) -> list[Link]:
-        return [link for record in records for link in page_links(Selector(text=record), base_url)]
+        return [link for record in records for link in page_links(Selector(text=record).root, base_url)]
 
     def _dataproxy(self, column: HanwebColumn, meta: dict[str, Any], start: int | None = None) -> Iterator[Request]:
         for first, last in dataproxy_ranges(column, self.settings.getint("NIANBAO_HANWEB_GROUP"), start=start):

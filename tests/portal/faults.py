@@ -1,12 +1,12 @@
 """A second test portal whose report pages and attachments each misbehave in one way (issue #6).
 
 The portal starts well behaved: its column lists the pages of the faults marked `before`, each serving a fixture
-report, so a first crawl archives them. `arm()` then breaks those pages (500s that never stop, connection resets,
-no answer, a trickling body, a truncated body, a redirect loop, a soft 404 for a page and for an attachment, a 2 GB
-attachment, a zip bomb) and adds the faults a crawler meets on first sight (a 500/502/503 burst that recovers,
-wrong or missing Content-Type, a charset that lies), so a second crawl shows what each fault ends as and that
-nothing archived before is lost. Every good body is a fixture report (tests/fixtures/seed-00N.*), so a report
-that must come through a fault can be compared with its gold values.
+report, so a first crawl archives them. `arm()` then breaks those pages (500s that never stop, connection resets, no
+answer, a trickling body, a truncated body, a redirect loop, a soft 404 for a page and for an attachment, a page
+with no HTML content, a 2 GB attachment, a zip bomb) and adds the faults a crawler meets on first sight (a
+500/502/503 burst that recovers, wrong or missing Content-Type, a charset that lies), so a second crawl shows what
+each fault ends as and that nothing archived before is lost. Every good body is a fixture report
+(tests/fixtures/seed-00N.*), so a report that must come through a fault can be compared with its gold values.
 
     server = serve_faults(); ...; server.arm(); ...; server.shutdown()
 """
@@ -75,6 +75,7 @@ FAULTS = {f.name: f for f in (
     Fault("soft_404", "/faults/soft404.html", "seed-001", before=True),
     Fault("soft_404_attachment", "/faults/gone.html", "seed-000", before=True, attachment="/faults/uploads/gone.docx"),
     Fault("redirect_loop", "/faults/loop.html", "seed-002", before=True),
+    Fault("blank", "/faults/blank.html", "seed-003", before=True),
     Fault("huge_attachment", "/faults/huge.html", "seed-003", before=True, attachment="/faults/uploads/huge.docx"),
     Fault("zip_bomb", "/faults/bomb.html", "seed-004", before=True, attachment="/faults/uploads/bomb.docx"),
     # New with the faults: each must end as a correct report.
@@ -137,6 +138,7 @@ def build_fault_pages(armed: bool) -> dict[str, Page]:
     lies = {
         "soft_404": Page(SOFT_404),
         "soft_404_attachment": Page(SOFT_404),
+        "blank": Page("<!-- 内容已迁移 -->\n".encode()),  # 200 and no HTML content at all
         "zip_bomb": Page(zip_bomb(), DOCX),
         "octet_stream": Page(_report_page(FAULTS["octet_stream"]).encode(), "application/octet-stream"),
         "docx_as_html": Page(_docx(FAULTS["docx_as_html"]), "text/html; charset=utf-8"),
