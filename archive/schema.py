@@ -18,6 +18,7 @@ from importlib import resources
 
 from sqlite_utils import Database
 
+from archive.short_words import create_short_word_index
 from archive.summary import SUMMARY_TABLE_SQL, create_summary
 
 
@@ -99,7 +100,7 @@ def _create_v1(db: Database) -> None:
         db[table].create_index(columns, unique=unique, if_not_exists=True)
 
     # The trigram tokenizer indexes every 3-character window, so it finds Chinese words without a segmenter;
-    # queries shorter than 3 characters go through archive.search's instr() fallback.
+    # shorter words are found through its vocabulary (migration 3, archive/short_words.py).
     db["reports"].enable_fts(["title", "agency", "text"], tokenize="trigram", create_triggers=True)
 
 
@@ -109,7 +110,12 @@ def _materialise_aggregates_v2(db: Database) -> None:
     create_summary(db)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _materialise_aggregates_v2]
+def _short_words_v3(db: Database) -> None:
+    """1–2 character words found through the trigram index, not a scan of every report (archive/short_words.py)."""
+    create_short_word_index(db)
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _materialise_aggregates_v2, _short_words_v3]
 
 
 def migrate(db: Database) -> None:

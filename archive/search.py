@@ -1,12 +1,11 @@
 """Full-text search over report text that works for Chinese at any query length.
 
-The FTS5 `trigram` tokenizer finds any substring of 3+ characters without word segmentation, but it cannot match
-anything shorter — and 2-character words (复议, 诉讼, 收费) are most of Chinese. Those queries fall back to a scan
-with instr(), slower but exact. `search` picks the path per query, so callers never need to know.
+The FTS5 `trigram` tokenizer finds any substring of 3+ characters without word segmentation. 1–2 character words
+(复议, 诉讼, 收费: most of Chinese) are found through the same index's vocabulary when they are rare enough to
+read their occurrences (archive/short_words.py), and otherwise by a scan with instr() that stops at `limit`
+matches, which for a common word comes at once. `search` picks the path per term, so callers never need to know.
 
-Both paths read current reports through report_summary's (year DESC, agency) index, the order results come in, so
-the scan stops at `limit` matches instead of sorting every match: a common word answers at once, a rare one still
-reads every report (a bigram index of all report text would be about as large as the trigram index).
+Every path reads current reports through report_summary's (year DESC, agency) index, the order results come in.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from archive.short_words import COMMON_WORD, occurrences, reports_with
 from archive.store import open_db
 
 MIN_TRIGRAM = 3
@@ -45,17 +45,29 @@ def search(db: Database | str | Path, q: str, *, limit: int = 100) -> list[dict[
 
 def _search(db: Database, terms: list[str], limit: int) -> list[dict[str, Any]]:
     params: dict[str, Any] = {"first": terms[0], "before": EXCERPT_CHARS, "limit": limit}
-    if all(len(term) >= MIN_TRIGRAM for term in terms):
-        params["match"] = " AND ".join(_fts_phrase(term) for term in terms)
-        where = "s.report_id IN (SELECT rowid FROM reports_fts WHERE reports_fts MATCH :match)"
-    else:
+    params.update({f"t{i}": term for i, term in enumerate(terms)})
+    long_terms = [term for term in terms if len(term) >= MIN_TRIGRAM]
+    indexed = []  # subqueries of report ids, each for one or more terms
+    if long_terms:
+        params["match"] = " AND ".join(_fts_phrase(term) for term in long_terms)
+        indexed.append("SELECT rowid FROM reports_fts WHERE reports_fts MATCH :match")
+    scanned = []  # common short terms, checked report by report
+    for i, term in enumerate(terms):
+        if len(term) >= MIN_TRIGRAM:
+            continue
+        if db.execute(f"SELECT {occurrences(f't{i}')} >= {COMMON_WORD}", params).fetchone()[0]:
+            scanned.append(i)
+        else:
+            indexed.append(reports_with(f"t{i}"))
+    conditions = [f"s.report_id IN ({sql})" for sql in indexed]
+    if scanned:
         found = " AND ".join(
             f"instr(coalesce(t.title, '') || char(10) || coalesce(t.agency, '') || char(10) || t.text, :t{i}) > 0"
-            for i in range(len(terms))
+            for i in scanned
         )
         # a correlated subquery, not a join: with a join SQLite first builds a Bloom filter over every report
-        where = f"(SELECT {found} FROM reports t WHERE t.id = s.report_id)"
-        params.update({f"t{i}": term for i, term in enumerate(terms)})
+        conditions.append(f"(SELECT {found} FROM reports t WHERE t.id = s.report_id)")
+    where = " AND ".join(conditions)
     sql = f"""
         SELECT s.report_id AS id, s.url, s.agency, s.region, s.year, s.title,
                (SELECT substr(t.text, max(instr(t.text, :first) - :before, 1), 2 * :before + length(:first))

@@ -56,7 +56,7 @@ def test_schema_is_created_once_with_wal_foreign_keys_and_indexes(built):
     assert "report_summary" in db.table_names() and db.view_names() == []  # derived table, see archive/summary.py
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 2
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
     assert {"report_reasons", "reason_totals", "region_year_totals", "report_gaps"} <= set(db.table_names())
     assert db["reports"].count == 6
     indexed = {tuple(index.columns) for index in db["reports"].indexes}
@@ -173,7 +173,7 @@ def test_materialised_aggregates_follow_new_versions_and_new_years(built):
 
 def test_an_archive_of_user_version_1_is_upgraded_and_backfilled(tmp_path):
     """A file written by nianbao before migration 2: reports and cells, an out-of-date report_summary, nothing
-    materialised. Opening it builds every aggregate from the cells already there."""
+    materialised. Opening it builds every aggregate from the cells already there, and the short-word tails."""
     path = tmp_path / "v1.db"
     db = Database(path)
     MIGRATIONS[0](db)
@@ -190,8 +190,9 @@ def test_an_archive_of_user_version_1_is_upgraded_and_backfilled(tmp_path):
     db.close()
 
     open_db(path, create=False).close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (2,)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (3,)
     tables = assert_materialised_as_recomputed(path)
+    assert [r["id"] for r in search(path, "社保")] == [ids[4]]  # migration 3: short words through the index
     assert len(tables["report_reasons"]) == sum(len(gold_reasons(n)) for n in range(5))
     assert {row[1]: row[4] for row in tables["report_reasons"] if row[0] == ids[3]} == gold_reasons(3)
     assert summary_row(path, ids[1])["unavailable_total"] == 12

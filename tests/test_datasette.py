@@ -16,6 +16,7 @@ import yaml
 from datasette_dashboards import replace_opts_in_query
 
 from archive.serve import DB_NAME, METADATA_PATH, datasette_app
+from archive.short_words import COMMON_WORD
 from archive.summary import SUMMARY_COLUMNS
 from tests.archive_builder import build_archive, gold, stored_tables
 from tests.live import running_datasette
@@ -135,6 +136,20 @@ def test_canned_queries_give_the_rows_the_old_sql_gave(site):
             rows_seen[name] = rows_seen.get(name, 0) + len(old)
     assert all(rows_seen.values()), rows_seen  # every query has rows to compare on the test archive
     assert len(site.query("search_text", q="县")) == 6  # a one-character query finds every report
+
+
+def test_search_text_for_common_short_words_scans_and_agrees(site):
+    """The canned query's scan arm (a 1–2 character word with COMMON_WORD or more occurrences), forced by setting
+    its threshold to 0: the same rows as the reference SQL and the index arm."""
+    sql = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))["databases"][DB_NAME]["queries"][
+        "search_text"]["sql"]
+    assert sql.count(f"{COMMON_WORD}") == 3  # the probe's limit and both arms' thresholds, as in short_words.py
+    db = sqlite3.connect(site.db_path)
+    db.row_factory = sqlite3.Row
+    for q in ("社保", "复议", "县", "没有", "易俗河镇"):
+        scanned = [dict(row) for row in db.execute(sql.replace(f"{COMMON_WORD}", "0"), {"q": q})]
+        assert scanned == [dict(row) for row in db.execute(OLD_QUERIES["search_text"], {"q": q})] != [], q
+        assert scanned == site.query("search_text", q=q), q
 
 
 def test_failing_checks_names_the_rule(site):
