@@ -7,7 +7,8 @@ characters, where fewer than three remain. So a report contains the word when
   `instance` table over a range of terms (those that start with the word), or
 - one of its columns ends with it: `report_tails` holds each column's last two characters, and each of those two
   characters alone, kept by triggers like the index itself.
-Both are lower-cased, as the tokenizer folds case (ASCII; CJK has none).
+Both are lower-cased, as the tokenizer folds case. SQLite's lower() folds ASCII only, so a 1–2 character query of
+other cased letters (full-width Ａ, Greek) could miss what the tokenizer folded; Chinese has no case.
 
 A common word has millions of occurrences, and reading them all is slower than a scan of the newest reports that
 stops at the first page of matches. So the occurrences are counted first, up to COMMON_WORD; a word with that
