@@ -13,9 +13,9 @@ from parsers.html_reader import Page
 from parsers.report import ParseError, Report
 
 # form -> module with `read(data: bytes) -> Document`; imported lazily so heavy readers (OCR) cost nothing
-# until a document needs them.
+# until a document needs them. HTML is read by html_reader, imported above: it is the one reader that takes the
+# HTTP header's charset, and parse_html shares it.
 READERS: dict[str, str] = {
-    "html": "parsers.html_reader",
     "text": "parsers.text_reader",
     "pdf": "parsers.pdf_reader",
     "docx": "parsers.docx_reader",
