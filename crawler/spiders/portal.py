@@ -28,7 +28,7 @@ from lxml import etree
 from parsel import Selector
 from scrapy import FormRequest, Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest
-from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -50,7 +50,6 @@ from crawler.portals import Portal, resolve
 from crawler.recognise import is_not_found_page, is_report, page_hints, page_title, title_suggests_report, with_hints
 from crawler.recorder import CrawlRecorder
 from parsers import HtmlPage, ParseError, Report, load_html, parse, parse_html
-from parsers.decode import html_encoding
 from parsers.detect import sniff
 
 log = logging.getLogger(__name__)
@@ -153,7 +152,7 @@ class PortalSpider(Spider):
         elif kind == LinkKind.REPORT:
             self._soft_404(response, page.root)
         if kind != LinkKind.REPORT:
-            yield from self._listing(_decoded(response, content_type), links)
+            yield from self._listing(response, page.utf8.decode("utf-8"), links)
 
     def parse_attachment(self, response: Response) -> Iterator[Request | dict[str, Any]]:
         meta = response.meta
@@ -251,14 +250,16 @@ class PortalSpider(Spider):
         yield self._conditional(urls[0], self.parse_attachment, {**keep, "chain": list(urls[1:])},
                                 priority=PRIORITY[LinkKind.ATTACHMENT], dont_filter=True)
 
-    def _listing(self, response: TextResponse, links: list[Link]) -> Iterator[Request]:
-        """Follow a listing's `links` (read off its tree) and the pages its scripts name (read from its text)."""
+    def _listing(self, response: Response, text: str, links: list[Link]) -> Iterator[Request]:
+        """Follow a listing's `links` (read off its tree) and the pages its scripts name (read from its `text`,
+        decoded as the parser decoded it: Scrapy believes the declared charset, and portals declare UTF-8 around
+        GBK bytes, or the reverse)."""
         yield from self._follow(links, response.meta)
-        trs = [Link(url, "") for url in trs_pages(response.text, response.url)]
+        trs = [Link(url, "") for url in trs_pages(text, response.url)]
         yield from self._follow(trs, response.meta, kind=LinkKind.PAGER)
-        column = hanweb_column(response.text, response.url)
+        column = hanweb_column(text, response.url)
         if column is not None:
-            yield from self._follow(self._record_links(hanweb_records(response.text), response.url), response.meta)
+            yield from self._follow(self._record_links(hanweb_records(text), response.url), response.meta)
             yield from self._dataproxy(column, {**response.meta, "in_area": True})
 
     def _record_links(self, records: list[str], base_url: str) -> list[Link]:
@@ -314,13 +315,6 @@ class PortalSpider(Spider):
 
 def _content_type(response: Response) -> str | None:
     return response.headers.get("Content-Type", b"").decode("latin-1") or None
-
-
-def _decoded(response: Response, content_type: str | None) -> TextResponse:
-    """The page as text in the encoding its bytes are really in (parsers.decode.html_encoding, as the parser
-    reads it): Scrapy believes the declared charset, and portals declare UTF-8 around GBK bytes, or the reverse."""
-    cls = type(response) if isinstance(response, TextResponse) else HtmlResponse
-    return response.replace(cls=cls, encoding=html_encoding(response.body, content_type))
 
 
 def _download_failure(failure: Failure) -> str:
