@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from archive.short_words import COMMON_WORD, occurrences, reports_with
+from archive.short_words import is_common, reports_with
 from archive.store import open_db
 
 MIN_TRIGRAM = 3
@@ -55,7 +55,7 @@ def _search(db: Database, terms: list[str], limit: int) -> list[dict[str, Any]]:
     for i, term in enumerate(terms):
         if len(term) >= MIN_TRIGRAM:
             continue
-        if db.execute(f"SELECT {occurrences(f't{i}')} >= {COMMON_WORD}", params).fetchone()[0]:
+        if db.execute(f"SELECT {is_common(f't{i}')}", params).fetchone()[0]:
             scanned.append(i)
         else:
             indexed.append(reports_with(f"t{i}"))

@@ -61,10 +61,11 @@ def create_short_word_index(db: Database) -> None:
     db.execute(BACKFILL)
 
 
-def occurrences(param: str) -> str:
-    """SQL for the number of occurrences of the word bound to `:param` in the index, counted up to COMMON_WORD."""
+def is_common(param: str) -> str:
+    """SQL, true when the word bound to `:param` has COMMON_WORD or more occurrences in the index (counting stops
+    there)."""
     return (f"(SELECT count(*) FROM (SELECT 1 FROM {OCCURRENCES} WHERE {_TERM_RANGE.format(p=param)}"
-            f" LIMIT {COMMON_WORD}))")
+            f" LIMIT {COMMON_WORD})) >= {COMMON_WORD}")
 
 
 def reports_with(param: str) -> str:

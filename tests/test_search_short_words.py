@@ -7,14 +7,12 @@ at its very end, in a column of one or two characters, in an old version only, a
 from __future__ import annotations
 
 import dataclasses
-import importlib
 
 import pytest
 
-from archive import Archive, search
+from archive import Archive, search, short_words
 from tests.archive_builder import gold_report
 
-SEARCH_MODULE = importlib.import_module("archive.search")  # `archive.search` is the function archive exports
 # (title, agency, text) of each report; the words below sit in the middle, at the end, or make up a whole column.
 REPORTS = {
     "middle": ("湘潭县林业局年报", "湘潭县林业局", "本年度钓鱼执法检查三次，公开信息十二条。"),
@@ -51,7 +49,7 @@ def found(path, word: str) -> set[int]:
 def scanned(path, word: str, monkeypatch) -> set[int]:
     """What the plain scan finds: every short word counted as common."""
     with monkeypatch.context() as patched:
-        patched.setattr(SEARCH_MODULE, "COMMON_WORD", 0)
+        patched.setattr(short_words, "COMMON_WORD", 0)
         return found(path, word)
 
 
