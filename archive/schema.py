@@ -115,7 +115,21 @@ def _short_words_v3(db: Database) -> None:
     create_short_word_index(db)
 
 
-MIGRATIONS: list[Callable[[Database], None]] = [_create_v1, _materialise_aggregates_v2, _short_words_v3]
+def _drop_cross_report_cells_index_v4(db: Database) -> None:
+    """Drop the (table_name, row_key, column_key) index on cells that migration 1 made.
+
+    Every report appends ~200 entries to ~400 places spread over that index, so each commit rewrote hundreds of
+    its pages: it was a third of the archive writer's work per report, and the writer sets the crawl's pace.
+    Nothing nianbao publishes reads it: the canned queries read report_summary, report_reasons and the rollups,
+    and a report's own cells come through the (report_id, …) unique index. Someone who filters cells across
+    reports by key on a large archive can create it again (README, "Cross-report cell queries"); no later
+    migration drops it twice."""
+    db.execute("DROP INDEX IF EXISTS idx_cells_table_name_row_key_column_key")
+
+
+MIGRATIONS: list[Callable[[Database], None]] = [
+    _create_v1, _materialise_aggregates_v2, _short_words_v3, _drop_cross_report_cells_index_v4,
+]
 
 
 def migrate(db: Database) -> None:

@@ -56,12 +56,15 @@ def test_schema_is_created_once_with_wal_foreign_keys_and_indexes(built):
     assert "report_summary" in db.table_names() and db.view_names() == []  # derived table, see archive/summary.py
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 3
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
     assert {"report_reasons", "reason_totals", "region_year_totals", "report_gaps"} <= set(db.table_names())
     assert db["reports"].count == 6
     indexed = {tuple(index.columns) for index in db["reports"].indexes}
     assert {("agency",), ("region",), ("year",), ("format",), ("checks_ok",), ("url", "version")} <= indexed
     assert {fk.other_table for fk in db["cells"].foreign_keys} == {"reports"}
+    # a report's cells through the unique index; no cross-report index for the writer to keep (migration 4)
+    assert [(tuple(i.columns), i.unique) for i in db["cells"].indexes] == [
+        (("report_id", "table_name", "row_key", "column_key"), 1)]
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO cells (report_id, table_name, row_key, column_key, value) VALUES (999, 'x', 'y', "
                    "'z', 1)")
@@ -173,7 +176,8 @@ def test_materialised_aggregates_follow_new_versions_and_new_years(built):
 
 def test_an_archive_of_user_version_1_is_upgraded_and_backfilled(tmp_path):
     """A file written by nianbao before migration 2: reports and cells, an out-of-date report_summary, nothing
-    materialised. Opening it builds every aggregate from the cells already there, and the short-word tails."""
+    materialised. Opening it builds every aggregate from the cells already there and the short-word tails, and
+    drops the cross-report cells index."""
     path = tmp_path / "v1.db"
     db = Database(path)
     MIGRATIONS[0](db)
@@ -187,10 +191,13 @@ def test_an_archive_of_user_version_1_is_upgraded_and_backfilled(tmp_path):
                                        **report_fields(report)}).last_pk
         db["cells"].insert_all({"report_id": ids[n], **row} for row in cell_rows(report))
     db.conn.commit()
+    assert "idx_cells_table_name_row_key_column_key" in {i.name for i in db["cells"].indexes}
     db.close()
 
     open_db(path, create=False).close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (3,)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (4,)
+    assert [i.columns for i in Database(path)["cells"].indexes] == [["report_id", "table_name", "row_key",
+                                                                     "column_key"]]
     tables = assert_materialised_as_recomputed(path)
     assert [r["id"] for r in search(path, "社保")] == [ids[4]]  # migration 3: short words through the index
     assert len(tables["report_reasons"]) == sum(len(gold_reasons(n)) for n in range(5))
