@@ -122,8 +122,8 @@ def _drop_cross_report_cells_index_v4(db: Database) -> None:
     its pages: it was a third of the archive writer's work per report, and the writer sets the crawl's pace.
     Nothing nianbao publishes reads it: the canned queries read report_summary, report_reasons and the rollups,
     and a report's own cells come through the (report_id, …) unique index. Someone who filters cells across
-    reports by key on a large archive can create it again (README, "Cross-report cell queries"); no later
-    migration drops it twice."""
+    reports by key on a large archive can create it again (README, "Cross-report cell queries"): a migration
+    runs once per archive, so this one never drops it again."""
     db.execute("DROP INDEX IF EXISTS idx_cells_table_name_row_key_column_key")
 
 
