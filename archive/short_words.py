@@ -73,4 +73,3 @@ def reports_with(param: str) -> str:
     bound to `:param`."""
     return (f"SELECT doc FROM {OCCURRENCES} WHERE {_TERM_RANGE.format(p=param)}"
             f" UNION SELECT report_id FROM report_tails WHERE tail = lower(:{param})")
-
