@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from importlib.metadata import version
 from typing import Any
 
@@ -46,6 +46,7 @@ from crawler.links import (
 )
 from crawler.middlewares import BrokenResponse, retries_note
 from crawler.paging import HanwebColumn, dataproxy_ranges, dataproxy_url, hanweb_column, hanweb_records, trs_pages
+from crawler.parse_pool import ParsePool
 from crawler.portals import Portal, resolve
 from crawler.recognise import is_not_found_page, is_report, page_hints, page_title, title_suggests_report, with_hints
 from crawler.recorder import CrawlRecorder
@@ -78,6 +79,7 @@ class PortalSpider(Spider):
         self.recorder: CrawlRecorder | None = None
         self.archive: ArchiveProcess | None = None
         self.summary: dict[str, Any] | None = None
+        self.parse_pool: ParsePool | None = None  # started by the first attachment to parse
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -121,16 +123,20 @@ class PortalSpider(Spider):
 
     # -- callbacks -----------------------------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterator[Request | dict[str, Any]]:
-        """Any HTML page: a report (stored), a report page whose attachment is the report, or a listing.
-
-        The page is parsed once (parsers.load_html); its title and links are read off the tree before the parser
-        takes it for the report."""
-        content_type = _content_type(response)
-        form = sniff(response.body, response.url, content_type)
+    async def parse_page(self, response: Response) -> AsyncIterator[Request | dict[str, Any]]:
+        """Any HTML page: a report (stored), a report page whose attachment is the report, or a listing."""
+        form = sniff(response.body, response.url, _content_type(response))
         if form not in ("html", "text"):
-            yield from self.parse_attachment(response)  # a link that turned out to be a document, whatever its type
+            async for output in self.parse_attachment(response):  # a link that turned out to be a document
+                yield output
             return
+        for output in self._html_page(response, form):
+            yield output
+
+    def _html_page(self, response: Response, form: str) -> Iterator[Request | dict[str, Any]]:
+        """An HTML or text page. It is parsed once (parsers.load_html); its title and links are read off the tree
+        before the parser takes it for the report."""
+        content_type = _content_type(response)
         try:
             page = load_html(response.body, content_type)
         except ParseError as exc:
@@ -154,13 +160,13 @@ class PortalSpider(Spider):
         if kind != LinkKind.REPORT:
             yield from self._listing(response, page.utf8.decode("utf-8"), links)
 
-    def parse_attachment(self, response: Response) -> Iterator[Request | dict[str, Any]]:
+    async def parse_attachment(self, response: Response) -> AsyncIterator[Request | dict[str, Any]]:
         meta = response.meta
         found = meta.get("found", False)
         if not found and "not_modified" in response.flags:
             found = self.recorder.confirm_unchanged(response.url)
         elif not found:
-            report = self._parse(response)
+            report = await self._parse_document(response)
             if report is not None:
                 hints = meta.get("hints") or {}
                 report = with_hints(report, hints)
@@ -170,7 +176,8 @@ class PortalSpider(Spider):
                 elif report.form == "html":
                     self._soft_404(response, load_html(response.body, _content_type(response)).root)
         if "chain" in meta:
-            yield from self._chain(meta["chain"], {**meta, "found": found})
+            for request in self._chain(meta["chain"], {**meta, "found": found}):
+                yield request
 
     def parse_dataproxy(self, response: Response) -> Iterator[Request]:
         """A Hanweb dataproxy.jsp answer: more records of a column; ask for the next group when the total is
@@ -222,13 +229,30 @@ class PortalSpider(Spider):
                                         f"(title: {page_title(root)})")
 
     def _parse(self, response: Response, page: HtmlPage | None = None) -> Report | None:
-        """Parse archived bytes (or the page loaded from them); any failure becomes an `errors` row (stage
-        parse), never a crashed crawl."""
+        """Parse archived bytes (or the page loaded from them) here, in the crawl's process: HTML and text pages,
+        whose size parsers.limits bounds; any failure becomes an `errors` row (stage parse), never a crashed
+        crawl."""
         try:
             if page is not None:
                 return parse_html(page, source=response.url)
             return parse(response.body, source=response.url, content_type=_content_type(response))
         except Exception as exc:  # ParseError, or a reader bug on a document nobody has seen yet
+            self._parse_failed(response, exc)
+            return None
+
+    async def _parse_document(self, response: Response) -> Report | None:
+        """Parse an attachment: an HTML or text one here (`_parse`), any other (PDF, Office, image) in the parse
+        worker (crawler.parse_pool), under its memory and time limits, while the crawl goes on; a document over
+        them becomes an `errors` row like any that cannot be read."""
+        content_type = _content_type(response)
+        if sniff(response.body, response.url, content_type) in ("html", "text"):
+            return self._parse(response)
+        if self.parse_pool is None:
+            self.parse_pool = ParsePool.from_settings(self.settings)
+            self.crawler.signals.connect(self.parse_pool.close, signal=signals.spider_closed)
+        try:
+            return await self.parse_pool.parse(response.body, source=response.url, content_type=content_type)
+        except Exception as exc:  # as in `_parse`, and the worker's limits (ParseError)
             self._parse_failed(response, exc)
             return None
 
