@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -26,14 +27,17 @@ def main() -> None:
 def parse(files: tuple[str, ...], as_json: bool) -> None:
     """Parse saved report files (HTML, text, PDF, DOC/DOCX/WPS, XLS/XLSX, images), detected by content.
 
-    Exits 0 when every file was read (even where checks fail), 2 when any file could not be read.
+    Exits 0 when every file was read (even where checks fail), 2 when any file could not be read. Files run
+    in this process, under the readers' size, page, pixel and cell limits (README: Safety limits); a file
+    over parsers.limits.MAX_BYTES is not even read.
     """
-    from parsers import ParseError
+    from parsers import ParseError, limits
     from parsers import parse as parse_report
 
     unreadable = 0
     for name in files:
         try:
+            limits.check_size(Path(name).stat().st_size, "file")
             report = parse_report(Path(name).read_bytes(), source=name)
         except (ParseError, OSError) as exc:
             unreadable += 1
@@ -204,16 +208,36 @@ def _emit_error(source: str, message: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"source": source, "error": message}, ensure_ascii=False))
     else:
-        click.echo(f"{source}: error: {message}", err=True)
+        click.echo(_plain(f"{source}: error: {message}"), err=True)
+
+
+# What a report's text must not send to a terminal: escape sequences (colours, cursor moves, window titles,
+# hyperlinks), then any other control character (C0, DEL, C1 — U+009B is a CSI too) and the bidi overrides
+# that make text display in another order than it reads.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.?)", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_LINE_BREAK = re.compile(r"[\t\n\v\f\r]+")
+
+
+def _plain(text: object) -> str:
+    """`text` safe for a terminal: no escape sequences or control characters, on one line."""
+    return _LINE_BREAK.sub(" ", _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", str(text))))
 
 
 def _print_summary(report) -> None:
+    """The report in a few lines; everything taken from the document is printed as plain text, never as Rich
+    markup (a title holding "[/bold]" would stop the printing) or terminal controls."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
-    console = Console()
-    console.print(f"[bold]{report.title or report.source}[/bold]")
-    console.print(f"  agency {report.agency}  region {report.region}  year {report.year}  format {report.format}")
+    def safe(value: object) -> str:
+        return escape(_plain(value))
+
+    console = Console(emoji=False, highlight=False)
+    console.print(f"[bold]{safe(report.title or report.source)}[/bold]")
+    console.print(f"  agency {safe(report.agency)}  region {safe(report.region)}  year {safe(report.year)}  "
+                  f"format {safe(report.format)}")
     apps = report.applications
     if apps:
         table = Table("row", "total", box=None, padding=(0, 2))
@@ -231,9 +255,9 @@ def _print_summary(report) -> None:
         console.print("  table 三 (applications): not found")
     for check in report.checks:
         mark = {True: "[green]ok[/green]", False: "[red]FAIL[/red]", None: "[yellow]n/a[/yellow]"}[check["ok"]]
-        console.print(f"  {mark} {check['rule']}: {check['detail']}")
+        console.print(f"  {mark} {safe(check['rule'])}: {safe(check['detail'])}")
     for flag in report.flags:
-        console.print(f"  [yellow]flag[/yellow] {flag['where']}: {flag['reason']}")
+        console.print(f"  [yellow]flag[/yellow] {safe(flag['where'])}: {safe(flag['reason'])}")
 
 
 if __name__ == "__main__":

@@ -36,11 +36,13 @@ MAX_IMAGE_PIXELS = 100_000_000  # an image file's pixels, from its header, befor
 CONVERT_TIMEOUT = 120  # seconds for one external conversion (LibreOffice cold start is ~3-10 s)
 
 
-def check_size(data: bytes, what: str, limit: int | None = None) -> None:
-    """Refuse input over `limit` (default MAX_BYTES) bytes before any parser touches it."""
+def check_size(data: bytes | int, what: str, limit: int | None = None) -> None:
+    """Refuse input (its bytes, or their number) over `limit` (default MAX_BYTES) bytes before any parser
+    touches it."""
     limit = MAX_BYTES if limit is None else limit
-    if len(data) > limit:
-        raise ParseError(f"{what} is {len(data) / 1e6:.2f} MB, over the {limit / 1e6:g} MB limit")
+    size = data if isinstance(data, int) else len(data)
+    if size > limit:
+        raise ParseError(f"{what} is {size / 1e6:.2f} MB, over the {limit / 1e6:g} MB limit")
 
 
 def check_text_size(data: bytes, what: str) -> None:
