@@ -115,14 +115,22 @@ def archive_writer(redis_url: str, crawl_key: str, workers: int, db_path: str) -
 
 @main.command()
 @db_option
-def reparse(db_path: str) -> None:
-    """Rebuild every parsed row from the archived bytes with the current parsers (no network)."""
-    from archive import reparse as rebuild
+@click.option("--parse-timeout", default=300.0, show_default=True, help="seconds for one document")
+def reparse(db_path: str, parse_timeout: float) -> None:
+    """Rebuild every parsed row from the archived bytes with the current parsers (no network).
 
+    Documents are parsed in a worker process with the crawl's memory limit and --parse-timeout; one over
+    them is reported as failed and keeps its rows."""
+    from archive import reparse as rebuild
+    from crawler.parse_pool import ParsePool
+
+    pool = ParsePool(timeout=parse_timeout)
     try:
-        summary = rebuild(db_path).as_dict()
+        summary = rebuild(db_path, parse=pool.parse_now).as_dict()
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        pool.close()
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 

@@ -9,14 +9,19 @@ time and memory limits are tested on their own below.
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from archive import Archive
 from crawler.parse_pool import ParsePool
-from parsers import ParseError
+from parsers import ParseError, parse
 from tests import hostile_files
 from tests.crawling import run_crawl
 from tests.gold import FIXTURES, load_gold
@@ -151,3 +156,22 @@ def test_pool_parses_while_the_event_loop_runs():
     reports, ticks = asyncio.run(parse_and_count())
     assert [r.agency for r in reports] == [load_gold(s)["meta"]["agency"][0] for s in ("seed-001", "seed-002")]
     assert ticks > 3  # a loop blocked while the worker starts and parses (~0.3 s or more) would tick once
+
+
+def test_reparse_parses_in_the_worker_under_its_time_limit(tmp_path: Path):
+    """`nianbao reparse` goes through the parse worker: a document over --parse-timeout fails alone."""
+    docx = (FIXTURES / "seed-001.docx").read_bytes()
+    report = parse(docx, source="seed-001.docx")
+    archive = Archive(tmp_path / "nianbao.db")
+    urls = {"http://example.gov.cn/seed-001.docx": docx, "http://example.gov.cn/scan.pdf": SCAN}
+    for url, body in urls.items():
+        sha = archive.record_fetch(None, url, status=200, body=body, headers={})
+        archive.store_report(None, url, sha, report)
+    archive.close()
+    done = subprocess.run([sys.executable, "-m", "nianbao.cli", "reparse", "--db", str(tmp_path / "nianbao.db"),
+                           "--parse-timeout", "2"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert (summary["reports"], summary["unchanged"]) == (2, 1)
+    assert [(f["url"], f["message"]) for f in summary["failed"]] == [
+        ("http://example.gov.cn/scan.pdf", "ParseError: parsing took longer than 2 s (the parse worker was stopped)")]
