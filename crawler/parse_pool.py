@@ -17,8 +17,11 @@ started for the next document.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import os
 import resource
 import signal
+import sys
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
@@ -28,6 +31,7 @@ from parsers import ParseError, Report, parse
 
 TIMEOUT = 300.0  # seconds for one document: a 40-page scan (MAX_OCR_PAGES) OCRs in ~2-4 minutes
 MEMORY = 3 << 30  # address space of the worker: OCR of a 4-page scan peaks at 1.6 GB of it (0.55 GB resident)
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal the kernel sends this process when its parent dies
 # How C libraries say they ran out of the worker's address space (onnxruntime, OpenCV, libc, the dynamic loader)
 _NO_MEMORY = ("bad_alloc", "Insufficient memory", "Cannot allocate memory", "Failed to allocate",
               "failed to map segment")
@@ -108,6 +112,11 @@ def _out_of_memory(exc: Exception) -> bool:
 
 
 def _limit(memory: int) -> None:
-    """The worker's initializer: cap its address space; leave Ctrl-C to the crawl, which stops the worker."""
+    """The worker's initializer: cap its address space; leave Ctrl-C to the crawl, which stops the worker; and
+    die with the crawl (a crawl killed with kill -9 left its worker waiting forever for work)."""
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform == "linux":
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() == 1:  # the crawl died before the line above: nobody is left to kill this worker
+            os._exit(1)

@@ -175,3 +175,28 @@ def test_reparse_parses_in_the_worker_under_its_time_limit(tmp_path: Path):
     assert (summary["reports"], summary["unchanged"]) == (2, 1)
     assert [(f["url"], f["message"]) for f in summary["failed"]] == [
         ("http://example.gov.cn/scan.pdf", "ParseError: parsing took longer than 2 s (the parse worker was stopped)")]
+
+
+def test_worker_dies_with_a_crawl_killed_by_sigkill():
+    """A crawl killed with kill -9 takes its parse worker with it (no orphan waiting for work forever)."""
+    script = ("import sys, time\nfrom crawler.parse_pool import ParsePool\nif __name__ == '__main__':\n"
+              "    pool = ParsePool()\n    pool.parse_now(open(sys.argv[1], 'rb').read(), 'x.docx')\n"
+              "    print(*(p.pid for p in pool._executor._processes.values()), flush=True)\n    time.sleep(60)\n")
+    crawl = subprocess.Popen([sys.executable, "-c", script, str(FIXTURES / "seed-001.docx")], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        worker = int(crawl.stdout.readline())
+    finally:
+        crawl.kill()
+        crawl.wait()
+    deadline = time.monotonic() + 10
+    while _running(worker):
+        assert time.monotonic() < deadline, "the parse worker outlived the crawl"
+        time.sleep(0.1)
+
+
+def _running(pid: int) -> bool:
+    try:
+        return "zombie" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
