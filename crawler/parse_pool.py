@@ -8,7 +8,7 @@ space is capped with RLIMIT_AS, one document at a time, each given `timeout` sec
 A document over either limit costs one ParseError (an `errors` row); the worker is killed and a new one
 started for the next document.
 
-    pool = ParsePool(timeout=300, memory=3 << 30)
+    pool = ParsePool(timeout=600, memory=3 << 30)
     report = await pool.parse(data, source=url, content_type=ct)   # in an async Scrapy callback
     report = pool.parse_now(data, source=path)                     # anywhere else (nianbao reparse)
     pool.close()
@@ -29,7 +29,9 @@ from typing import Any, NoReturn
 
 from parsers import ParseError, Report, parse
 
-TIMEOUT = 300.0  # seconds for one document: a 40-page scan (MAX_OCR_PAGES) OCRs in ~2-4 minutes
+# seconds for one document: a 40-page scan (MAX_OCR_PAGES) OCRs in ~100 s at 2.5 s a page, and took 4-6 times
+# as long on a loaded machine (a 4-page scan: 66 s at a load average of 6 on 2 cores)
+TIMEOUT = 600.0
 MEMORY = 3 << 30  # address space of the worker: OCR of a 4-page scan peaks at 1.6 GB of it (0.55 GB resident)
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal the kernel sends this process when its parent dies
 # How C libraries say they ran out of the worker's address space (onnxruntime, OpenCV, libc, the dynamic loader)
@@ -40,9 +42,10 @@ _NO_MEMORY = ("bad_alloc", "Insufficient memory", "Cannot allocate memory", "Fai
 class ParsePool:
     """One parse worker with limits; `parse` (awaitable) and `parse_now` (blocking) run one document in it."""
 
-    def __init__(self, timeout: float = TIMEOUT, memory: int = MEMORY) -> None:
-        self.timeout = timeout
-        self.memory = memory
+    def __init__(self, timeout: float | None = None, memory: int | None = None) -> None:
+        """`timeout` seconds for one document (default TIMEOUT), `memory` bytes of address space (MEMORY)."""
+        self.timeout = TIMEOUT if timeout is None else timeout
+        self.memory = MEMORY if memory is None else memory
         self._executor: ProcessPoolExecutor | None = None
         self._turn: asyncio.Lock | None = None  # one document at a time, so a queued one is not timed out
 

@@ -115,8 +115,8 @@ def archive_writer(redis_url: str, crawl_key: str, workers: int, db_path: str) -
 
 @main.command()
 @db_option
-@click.option("--parse-timeout", default=300.0, show_default=True, help="seconds for one document")
-def reparse(db_path: str, parse_timeout: float) -> None:
+@click.option("--parse-timeout", type=float, help="seconds for one document (default 600, as in a crawl)")
+def reparse(db_path: str, parse_timeout: float | None) -> None:
     """Rebuild every parsed row from the archived bytes with the current parsers (no network).
 
     Documents are parsed in a worker process with the crawl's memory limit and --parse-timeout; one over

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from parsers import parse
 from tests import hostile_files
 from tests.gold import FIXTURES
 
@@ -89,7 +90,5 @@ def test_crafted_file_is_refused_within_60_s_and_1_gb(name: str, tmp_path: Path)
 def test_html_nested_to_the_depth_libxml2_reads_is_read_whole():
     """Nesting below libxml2's limit is read to the end; at the limit the page is refused (above), never read
     as the part before it."""
-    from parsers import parse
-
     report = parse(hostile_files.nested_html(250))
     assert report.text.splitlines()[-1] == "二、主动公开政府信息情况"
