@@ -236,8 +236,9 @@ class Archive(ArchiveReader):
 
         Returns "unchanged" when a stored report has these bytes or says exactly this (same fingerprint: the same
         report at another URL or in another form) — `url` becomes one of its sightings; "changed" when it is a
-        later version of a current report (one seen at `url`, or of the same agency and year), which stays on
-        record with `is_current` = 0; "new" otherwise. The bytes must have been archived first (record_fetch),
+        later version of a current report (one seen at `url`, or of the same agency and year; at the same URL,
+        other text under the same tables is a later version too), which stays on record with `is_current` = 0;
+        "new" otherwise. The bytes must have been archived first (record_fetch),
         so every stored figure can be re-derived by reparse.
         """
         if sha256 not in self.blobs:
@@ -248,9 +249,9 @@ class Archive(ArchiveReader):
         said = fingerprint(region, report.agency, report.year, report.format, cells, report.text)
         key = identity(region, report.agency, report.year)
         with self._write():
-            same = self.db.execute("SELECT id FROM reports WHERE fingerprint = ? OR sha256 = ? "
+            same = self.db.execute("SELECT id, sha256, text FROM reports WHERE fingerprint = ? OR sha256 = ? "
                                    "ORDER BY is_current DESC, id DESC LIMIT 1", [said, sha256]).fetchone()
-            if same is not None:
+            if same is not None and not self._edited_in_place(same, url, sha256, report.text):
                 self._seen(same[0], run_id, stamp, url=url, sha256=sha256)
                 return "unchanged"
             older = self._superseded_by_new(url, key)
@@ -271,6 +272,16 @@ class Archive(ArchiveReader):
             outcome = "changed" if older else "new"
             self._count(run_id, outcome)
         return outcome
+
+    def _edited_in_place(self, same: tuple[int, str, str], url: str, sha256: str, text: str | None) -> bool:
+        """Whether the report `same` says what this one does but was edited where it stands: other bytes at a URL
+        it was seen at, with other text (a correction note under unchanged tables is a new version there; the
+        same tables at another URL are the same report)."""
+        report_id, stored_sha256, stored_text = same
+        if stored_sha256 == sha256 or " ".join((stored_text or "").split()) == " ".join((text or "").split()):
+            return False
+        return self.db.execute("SELECT 1 FROM report_urls WHERE report_id = ? AND url = ?",
+                               [report_id, url]).fetchone() is not None
 
     def _superseded_by_new(self, url: str, key: str | None) -> list[int]:
         """The current reports a new version at `url` under identity `key` replaces: those of the same identity,

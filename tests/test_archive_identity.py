@@ -117,3 +117,16 @@ def test_an_archive_that_counted_a_report_twice_is_merged_on_upgrade(tmp_path):
     assert db.execute("SELECT is_current, superseded_by FROM reports WHERE id = 2").fetchone() == (0, 1)
     assert db.execute("SELECT url FROM report_urls WHERE report_id = 1 ORDER BY url").fetchall() == [
         ("http://127.0.0.1:8001/nianbao/seed-000.html",), ("http://127.0.0.1:8002/nianbao/seed-000.html",)]
+
+
+def test_at_the_same_url_new_text_under_the_same_tables_is_a_new_version(tmp_path):
+    db_path, ids = build_archive(tmp_path)
+    archive = Archive(db_path)
+    page = (FIXTURES / "seed-000.html").read_bytes()
+    # the page's chrome changed (a view counter): the report as parsed is the same
+    assert _store(archive, seed_url(0), gold_report(0), page + b"<!-- views: 12 -->") == "unchanged"
+    corrected = dataclasses.replace(gold_report(0), text=gold_report(0).text + "（2025年2月3日更正）")
+    assert _store(archive, seed_url(0), corrected, page + b"<p>corrected</p>") == "changed"
+    assert archive.current_version(seed_url(0))["id"] != ids["seed-000"]
+    archive.close()
+    assert _counted(db_path)[0] == 1
