@@ -10,9 +10,10 @@ PORT    ?= 8001
 BIN      = $(VENV)/bin
 SUDO     = $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: libreoffice-writer-nogui converts DOC/WPS (headless) for the DOCX reader; antiword and
-# poppler-utils (pdftotext) are the benchmarks' baselines; chromium + chromium-driver run the browser test;
+# poppler-utils (pdftotext) are the benchmarks' baselines; chromium + chromium-driver run the browser test, and
+# fonts-noto-cjk lets it draw Chinese (its screenshots are in docs/screenshots/);
 # redis-server is the shared frontier of distributed crawls (the two-worker test starts its own).
-DEBS     = libreoffice-writer-nogui antiword poppler-utils chromium chromium-driver redis-server
+DEBS     = libreoffice-writer-nogui antiword poppler-utils chromium chromium-driver fonts-noto-cjk redis-server
 
 .PHONY: install system-deps run demo crawl serve test lint bench clean
 
