@@ -289,10 +289,17 @@ def test_dashboard_charts_requests_per_year_for_a_county(site):
     charts = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))["plugins"]["datasette-dashboards"]["requests"]
     query = replace_opts_in_query(charts["charts"]["requests-per-year"]["query"], {"region": "湘潭县"})
     rows = site.rows(f"/{DB_NAME}.json", sql=query, region="湘潭县")
-    assert [(r["year"], r["new_received"]) for r in rows] == [(2020, 32), (2023, None), (2024, 8)]
+    # every year is a row, so a year with no figure is a gap in the line, and each says how many reports it has
+    assert [(r["year"], r["new_received"], r["reports"]) for r in rows] == [
+        (2020, 32, 1), (2021, None, 0), (2022, None, 0), (2023, None, 1), (2024, 8, 3)]
     everywhere = replace_opts_in_query(charts["charts"]["requests-per-year"]["query"], {})
     assert [(r["year"], r["new_received"]) for r in site.rows(f"/{DB_NAME}.json", sql=everywhere)] == [
-        (2020, 32), (2023, None), (2024, 22)]
+        (2020, 32), (2021, None), (2022, None), (2023, None), (2024, 22)]
+    reports = replace_opts_in_query(charts["charts"]["reports-per-year"]["query"], {})
+    assert [(r["year"], r["reports"], r["with_figures"]) for r in site.rows(f"/{DB_NAME}.json", sql=reports)] == [
+        (2020, 1, 1), (2021, 0, 0), (2022, 0, 0), (2023, 1, 0), (2024, 4, 4)]
+    colour = charts["charts"]["outcomes-per-year"]["display"]["encoding"]["color"]["scale"]
+    assert dict(zip(colour["domain"], colour["range"], strict=True))["予以公开 granted"] == "#2e7d32"  # green
     outcomes = replace_opts_in_query(charts["charts"]["outcomes-per-year"]["query"], {"region": "湘潭县"})
     by_outcome = {(r["year"], r["outcome"]): r["requests"] for r in site.rows(f"/{DB_NAME}.json", sql=outcomes,
                                                                               region="湘潭县")}
