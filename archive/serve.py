@@ -104,8 +104,8 @@ def datasette_app(db_path: str | Path, *, public: bool | None = None) -> Dataset
     return ds
 
 
-def serve(db_path: str | Path, port: int = 8001, host: str = "127.0.0.1") -> None:
+def serve(db_path: str | Path, port: int = 8001, host: str = "127.0.0.1", *, public: bool | None = None) -> None:
     """Serve the archive over HTTP until interrupted (what `nianbao serve` runs)."""
     import uvicorn
 
-    uvicorn.run(datasette_app(db_path).app(), host=host, port=port, lifespan="on")
+    uvicorn.run(datasette_app(db_path, public=public).app(), host=host, port=port, lifespan="on")

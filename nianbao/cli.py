@@ -208,14 +208,16 @@ def reparse(db_path: str) -> None:
 @db_option
 @click.option("--port", default=8001, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-def serve(db_path: str, port: int, host: str) -> None:
-    """Datasette over the archive (read-only) with the root metadata.yml."""
+@click.option("--public", is_flag=True, envvar="NIANBAO_PUBLIC",
+              help="for a server anyone can reach: no free SQL, canned queries only [env: NIANBAO_PUBLIC=1]")
+def serve(db_path: str, port: int, host: str, public: bool) -> None:
+    """Datasette over the archive, read-only, with nianbao's metadata, report pages and search."""
     from archive.serve import serve as run_server
 
     if not Path(db_path).exists():
         raise click.ClickException(f"{db_path} does not exist: run `nianbao crawl` or `nianbao demo` first")
     _check_port(host, port)
-    run_server(db_path, port=port, host=host)
+    run_server(db_path, port=port, host=host, public=public)
 
 
 @main.command()

@@ -182,3 +182,15 @@ def test_a_full_disk_is_one_line(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.output.strip() == "Error: database error: database or disk is full. Free some space and run the " \
                                     "command again."
+
+
+@pytest.mark.parametrize("args, env, public", [([], {}, False), (["--public"], {}, True),
+                                                ([], {"NIANBAO_PUBLIC": "1"}, True)])
+def test_serve_public_turns_free_sql_off(args, env, public, tmp_path, monkeypatch):
+    db = tmp_path / "x.db"
+    sqlite3.connect(db).close()
+    served = {}
+    monkeypatch.setattr("archive.serve.serve", lambda db_path, **kwargs: served.update(kwargs))
+    result = CliRunner(env=env).invoke(main, ["serve", "--db", str(db), "--port", str(free_port()), *args])
+    assert result.exit_code == 0, result.output
+    assert served["public"] is public
