@@ -71,7 +71,9 @@ def load_report(conn: sqlite3.Connection, report_id: int) -> dict[str, Any] | No
     return {
         "report": report, "tables": tables, "checks": checks, "failed": failed, "flags": flags,
         "unplaced": {key: value for key, value in sorted(values.items()) if key not in placed},
-        "versions": _versions(conn, report["url"]),
+        "versions": _versions(conn, report_id),
+        "seen_at": _rows(conn, "SELECT url, first_seen_at, last_seen_at FROM report_urls WHERE report_id = ?"
+                            " ORDER BY first_seen_at, id", [report_id]),
         "cite": _citation(report),
     }
 
@@ -158,10 +160,21 @@ def _cells_of_check(rule: str, detail: str, placed: dict[str, Cell]) -> list[str
     return [k for k in keys if k in placed]
 
 
-def _versions(conn: sqlite3.Connection, url: str) -> list[dict[str, Any]]:
-    """Every version at the report's URL, oldest first, each with the cells that changed from the one before."""
-    versions = _rows(conn, "SELECT id, version, is_current, sha256, stored_at, superseded_at, title FROM reports"
-                           " WHERE url = ? ORDER BY version", [url])
+_CHAIN = """
+WITH RECURSIVE chain(id) AS (
+  SELECT ?
+  UNION SELECT r.id FROM reports r JOIN chain c ON r.superseded_by = c.id
+  UNION SELECT r.superseded_by FROM reports r JOIN chain c ON r.id = c.id WHERE r.superseded_by IS NOT NULL
+)
+SELECT id, version, is_current, sha256, stored_at, superseded_at, title FROM reports WHERE id IN chain
+ORDER BY version, id
+"""
+
+
+def _versions(conn: sqlite3.Connection, report_id: int) -> list[dict[str, Any]]:
+    """Every version of the report (the versions that superseded it and that it superseded, archive/identity.py),
+    oldest first, each with the cells that changed from the one before."""
+    versions = _rows(conn, _CHAIN, [report_id])
     before: dict[str, Any] | None = None
     for version in versions:
         values = _cells(conn, version["id"])

@@ -248,3 +248,38 @@ def test_randomblob_query_leaves_the_server_small(site):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_a_report_page_lists_the_urls_it_was_seen_at_and_its_versions(tmp_path):
+    """The same report at a second URL is listed on its page; a corrected republication at a third URL is its
+    version 2, and each page links the other."""
+    import copy
+    import dataclasses
+
+    from archive import Archive
+    from tests.archive_builder import gold_report, seed_url
+
+    db_path, ids = build_archive(tmp_path)
+    archive = Archive(db_path)
+    mirror, corrected_url = "https://mirror.example.gov.cn/seed-000.html", "http://www.example.gov.cn/fix.html"
+    page = (FIXTURES / "seed-000.html").read_bytes()
+    archive.store_report(None, mirror, archive.record_fetch(None, mirror, status=200, body=page, headers={}),
+                         gold_report(0), region="湘潭县")
+    corrected = dataclasses.replace(gold_report(0), applications=copy.deepcopy(gold_report(0).applications))
+    corrected.applications["new_received"]["total"] += 1
+    sha = archive.record_fetch(None, corrected_url, status=200, body=b"<html>fixed</html>", headers={})
+    assert archive.store_report(None, corrected_url, sha, corrected, region="湘潭县") == "changed"
+    new_id = archive.current_version(corrected_url)["id"]
+    archive.close()
+    site = Site(db_path, ids)
+    try:
+        old_page = html.fromstring(site.get(f"/-/reports/{ids['seed-000']}").text)
+        assert [a.text for a in old_page.cssselect("table.nb-urls a")] == [seed_url(0), mirror]
+        assert f"/-/reports/{new_id}" in [a.get("href") for a in old_page.cssselect("table.nb-versions a")]
+        new_page = site.get(f"/-/reports/{new_id}").text
+        assert f"/-/reports/{ids['seed-000']}" in new_page
+        total = gold_report(0).applications["new_received"]["total"]
+        assert f"applications.new_received.total：{total} → {total + 1}" in new_page
+    finally:
+        site.ds.get_database(DB_NAME).close()
+        site.loop.close()
