@@ -21,12 +21,12 @@ import pytest
 
 from archive import Archive
 from crawler.parse_pool import ParsePool
+from nianbao.demo.server import PortalServer
+from nianbao.demo.site import Page, article, attachments, chrome, column_page, fixture_body
 from parsers import ParseError, parse
 from tests import hostile_files
 from tests.crawling import run_crawl
 from tests.gold import FIXTURES, load_gold
-from tests.portal.server import PortalServer
-from tests.portal.site import Page, article, attachments, chrome, column_page, fixture_body
 
 INDEX = "/zwgk/index.html"
 PDF, DOCX = "application/pdf", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -161,12 +161,13 @@ def test_pool_parses_while_the_event_loop_runs():
 def test_reparse_parses_in_the_worker_under_its_time_limit(tmp_path: Path):
     """`nianbao reparse` goes through the parse worker: a document over --parse-timeout fails alone."""
     docx = (FIXTURES / "seed-001.docx").read_bytes()
-    report = parse(docx, source="seed-001.docx")
     archive = Archive(tmp_path / "nianbao.db")
-    urls = {"http://example.gov.cn/seed-001.docx": docx, "http://example.gov.cn/scan.pdf": SCAN}
-    for url, body in urls.items():
+    # the scan's row as its DOCX twin parses (the scan itself would take 10-60 s to OCR here)
+    stored = {"http://example.gov.cn/seed-001.docx": (docx, docx),
+              "http://example.gov.cn/scan.pdf": (SCAN, (FIXTURES / "seed-002.docx").read_bytes())}
+    for url, (body, parsed) in stored.items():
         sha = archive.record_fetch(None, url, status=200, body=body, headers={})
-        archive.store_report(None, url, sha, report)
+        archive.store_report(None, url, sha, parse(parsed, source=url))
     archive.close()
     done = subprocess.run([sys.executable, "-m", "nianbao.cli", "reparse", "--db", str(tmp_path / "nianbao.db"),
                            "--parse-timeout", "2"], capture_output=True, text=True, timeout=60)
