@@ -35,7 +35,7 @@ TIMEOUT = 600.0
 MEMORY = 3 << 30  # address space of the worker: OCR of a 4-page scan peaks at 1.6 GB of it (0.55 GB resident)
 _PR_SET_PDEATHSIG = 1  # prctl(2): the signal the kernel sends this process when its parent dies
 # How C libraries say they ran out of the worker's address space (onnxruntime, OpenCV, libc, the dynamic loader)
-_NO_MEMORY = ("bad_alloc", "Insufficient memory", "Cannot allocate memory", "Failed to allocate",
+_NO_MEMORY = ("bad_alloc", "insufficient memory", "cannot allocate memory", "failed to allocate",
               "failed to map segment")
 
 
@@ -111,7 +111,7 @@ class ParsePool:
 
 
 def _out_of_memory(exc: Exception) -> bool:
-    return isinstance(exc, MemoryError) or any(words in str(exc) for words in _NO_MEMORY)
+    return isinstance(exc, MemoryError) or any(words in str(exc).lower() for words in _NO_MEMORY)
 
 
 def _limit(memory: int) -> None:
