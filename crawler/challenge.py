@@ -75,8 +75,8 @@ class BlockedResponse(IgnoreRequest):
     """A challenge or block page instead of the page asked for: recorded by the spider (stage `blocked`), never
     parsed. An IgnoreRequest, so Scrapy hands it to the errback without a traceback."""
 
-    def __init__(self, block: Block, url: str) -> None:
-        super().__init__(f"{block} at {url}: {ADVICE}")
+    def __init__(self, block: Block) -> None:
+        super().__init__(f"{block}: {ADVICE}")
         self.block = block
 
 
@@ -95,5 +95,5 @@ class ChallengeMiddleware:
     def process_response(self, request: Request, response: Response) -> Response:
         block = recognise_block(response.status, response.body, response.headers.getlist("Set-Cookie"))
         if block is not None:
-            raise BlockedResponse(block, response.url)
+            raise BlockedResponse(block)
         return response

@@ -126,7 +126,7 @@ class PortalSpider(Spider):
         )
         self.summary = {**s, "blocked": dict(self.blocked)}
         for portal, what in self.blocked.items():
-            log.warning("portal %s is blocked: %s. %s", portal, what, ADVICE)
+            log.warning("portal %s is blocked: %s; %s", portal, what, ADVICE)
 
     async def start(self):
         for portal in self.portals:
