@@ -109,6 +109,32 @@ def numbered_pages(links: Iterable[Link], page_url: str) -> list[Link]:
     return pages
 
 
+@dataclass(frozen=True)
+class DynamicList:
+    """A TRS "动静结合" list: the first pages are static HTML, the rest come from `list2.trsapi` by script."""
+
+    records: int | None  # recordCount: every record of the list
+    per_page: int | None  # prepage
+    static_pages: int | None  # maxStaticIndex
+
+    def __str__(self) -> str:
+        return (f"list continues through TRS list2.trsapi (recordCount {self.records}, prepage {self.per_page}, "
+                f"maxStaticIndex {self.static_pages}); its request and response format is not known from public "
+                "material, so records past the static pages are not fetched")
+
+
+def trs_dynamic_list(text: str) -> DynamicList | None:
+    """The TRS list2.trsapi settings of a list page, or None when it pages only statically."""
+    if "trsapi" not in text:
+        return None
+
+    def setting(name: str) -> int | None:
+        found = re.search(r"\b" + name + r"\s*[:=]\s*['\"]?(\d+)", text)
+        return int(found.group(1)) if found else None
+
+    return DynamicList(setting("recordCount"), setting("prepage"), setting("maxStaticIndex"))
+
+
 def refresh_targets(text: str, page_url: str) -> list[str]:
     """Where a page's meta refresh sends the browser, whether the tag is in the markup or written by a script."""
     return [urljoin(page_url, url) for url in _REFRESH.findall(text)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from crawler.links import Link, page_links
-from crawler.paging import MAX_SCRIPT_PAGES, numbered_pages, refresh_targets, trs_pages
+from crawler.paging import MAX_SCRIPT_PAGES, numbered_pages, refresh_targets, trs_dynamic_list, trs_pages
 from parsers import load_html
 from tests.replay import PORTALS
 
@@ -64,3 +64,13 @@ def test_meta_refresh_written_by_script_real_page():
     markup = '<meta http-equiv="refresh" content="0; url=../xxgk/">'
     assert refresh_targets(markup, "http://x.gov.cn/a/b.html") == ["http://x.gov.cn/xxgk/"]
     assert refresh_targets("<p>no refresh</p>", "http://x.gov.cn/") == []
+
+
+def test_trs_dynamic_list_is_noticed_not_followed():
+    """TRS "动静结合": the page names list2.trsapi with recordCount, prepage and maxStaticIndex (as a public
+    scraper of a 福建 TRS portal reads them); the API's own format is not public, so it is reported, not guessed."""
+    text = "<script>new Pager({url: '/list2.trsapi', recordCount: '137', maxStaticIndex: 5, prepage: 20});</script>"
+    dynamic = trs_dynamic_list(text)
+    assert (dynamic.records, dynamic.per_page, dynamic.static_pages) == (137, 20, 5)
+    assert "not fetched" in str(dynamic)
+    assert trs_dynamic_list(_real("egb", "xxgk/xxgknb/index.html").decode()) is None

@@ -13,6 +13,7 @@ Whatever goes wrong becomes an `errors` row and the crawl goes on; its stage say
 - parse: the archived bytes could not be read (damaged, encrypted, over a size limit, a zip bomb);
 - recognise: a report link led to a page that is no report: titled as one without tables or attachment, or a
   "soft 404" (answered 200 with a page-not-found page);
+- paging: a list continues where the crawler cannot follow (TRS list2.trsapi "动静结合" lists);
 - blocked: the portal answered with a JavaScript challenge or a WAF block page (crawler.challenge), archived but
   never parsed; the crawl's summary lists the blocked portals and what to do.
 A page that was a report and now fails keeps its stored versions: an error never replaces a report.
@@ -56,6 +57,7 @@ from crawler.paging import (
     hanweb_records,
     numbered_pages,
     refresh_targets,
+    trs_dynamic_list,
     trs_pages,
 )
 from crawler.portals import Portal, resolve
@@ -278,6 +280,9 @@ class PortalSpider(Spider):
         yield from self._follow(pages, response.meta, kind=LinkKind.PAGER)
         redirects = [Link(url, "") for url in refresh_targets(text, response.url)]
         yield from self._follow(redirects, response.meta, kind=LinkKind.NAV)
+        dynamic = trs_dynamic_list(text)
+        if dynamic is not None:  # never silently: the records behind the script are missed
+            self.recorder.error(response.url, stage="paging", message=str(dynamic), sha256=response.meta.get("sha256"))
         column = hanweb_column(text, response.url)
         if column is not None:
             yield from self._follow(self._record_links(hanweb_records(text), response.url), response.meta)
