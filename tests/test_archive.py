@@ -56,7 +56,7 @@ def test_schema_is_created_once_with_wal_foreign_keys_and_indexes(built):
     assert "report_summary" in db.table_names() and db.view_names() == []  # derived table, see archive/summary.py
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 5
     assert {"report_reasons", "reason_totals", "region_year_totals", "report_gaps"} <= set(db.table_names())
     assert db["reports"].count == 6
     indexed = {tuple(index.columns) for index in db["reports"].indexes}
@@ -195,7 +195,7 @@ def test_an_archive_of_user_version_1_is_upgraded_and_backfilled(tmp_path):
     db.close()
 
     open_db(path, create=False).close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (4,)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (5,)
     assert [i.columns for i in Database(path)["cells"].indexes] == [["report_id", "table_name", "row_key",
                                                                      "column_key"]]
     tables = assert_materialised_as_recomputed(path)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -75,3 +79,14 @@ def test_a_challenged_report_page_is_never_a_report(challenged: ReplayServer, tm
     blocked = db.execute("SELECT url FROM errors WHERE stage = 'blocked'").fetchall()
     assert blocked == [(challenged.url(EGB_REPORTS[0]),)]
     assert challenged.paths().count(EGB_REPORTS[0]) == 1  # not retried
+
+
+def test_the_command_names_the_blocked_portal_and_what_to_do(challenged: ReplayServer, tmp_path):
+    """`nianbao crawl` ends with one line per blocked portal (here a report page behind 瑞数's challenge)."""
+    nianbao = str(Path(sys.executable).with_name("nianbao"))
+    result = subprocess.run([nianbao, "crawl", "--db", "n.db", "--start-url", challenged.url(EGB_COLUMN), "-s",
+                             "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=0"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=240, env={**os.environ, "NIANBAO_CONTACT": "ci@example.org"})
+    assert result.returncode == 0 and "Traceback" not in result.stderr
+    line = next(line for line in result.stderr.splitlines() if line.startswith("portal 127.0.0.1: blocked"))
+    assert "瑞数 (Rivers Security) JavaScript challenge (HTTP 412)" in line and "webmaster" in line

@@ -92,6 +92,7 @@ class PortalSpider(Spider):
         self.recorder: CrawlRecorder | None = None
         self.archive: ArchiveProcess | None = None
         self.summary: dict[str, Any] | None = None
+        self.start_failed: dict[str, list[str]] = {}  # portal name -> "url: why" of each start page that failed
         self.blocked: dict[str, str] = {}  # portal name -> the first challenge or block page it answered with
 
     @classmethod
@@ -120,6 +121,8 @@ class PortalSpider(Spider):
 
     def closed(self, reason: str) -> None:
         self.summary = self.recorder.finish(reason)
+        self.summary["unreachable"] = {p.name: self.start_failed[p.name] for p in self.portals
+                                       if len(self.start_failed.get(p.name, ())) >= len(p.start_urls)}
         s = self.summary
         log.info(
             "crawl %s: %s pages, %s bytes, reports new %s / changed %s / unchanged %s, %s errors (run %s)",
@@ -135,7 +138,8 @@ class PortalSpider(Spider):
             for url in portal.start_urls:
                 self.recorder.start_requests += 1
                 yield Request(url, callback=self.parse_page, errback=self.failed,
-                              meta={"kind": "start", "start": True, "hops": 0, "in_area": not is_site_root(url)})
+                              meta={"kind": "start", "start": portal.name, "hops": 0,
+                                    "in_area": not is_site_root(url)})
 
     # -- callbacks -----------------------------------------------------------------------------------------
 
@@ -217,6 +221,7 @@ class PortalSpider(Spider):
             stage, message = "fetch", _download_failure(failure) + retries_note(request)
         if meta.get("start") and stage in ("fetch", "blocked"):
             self.recorder.start_failures += 1
+            self.start_failed.setdefault(meta["start"], []).append(f"{request.url}: {message}")
         self.recorder.error(request.url, stage=stage, message=message, sha256=meta.get("sha256"))
         if "chain" in meta:
             yield from self._chain(meta["chain"], meta)
