@@ -226,15 +226,21 @@ def serve(db_path: str, port: int, host: str) -> None:
 @main.command()
 @db_option
 @click.option("--out", "out_path", default="-", show_default=True, help="CSV file, or - for standard output")
-def export(db_path: str, out_path: str) -> None:
-    """The one-row-per-report CSV (UTF-8 with BOM, so Excel shows the Chinese correctly)."""
+@click.option("--keys", is_flag=True, help="English column keys (report_summary's names, for scripts) instead of "
+              "the Chinese headings")
+def export(db_path: str, out_path: str, keys: bool) -> None:
+    """The one-row-per-report CSV: UTF-8 with BOM (Excel shows the Chinese), Chinese headings, formula-like text
+    neutralised. A failed export leaves an existing FILE as it was."""
     from archive import export_csv
 
-    if out_path == "-":
-        export_csv(db_path, sys.stdout.buffer)
-    else:
-        _ensure_parent(out_path)
-        export_csv(db_path, out_path)
+    try:
+        if out_path == "-":
+            export_csv(db_path, sys.stdout.buffer, keys=keys)
+        else:
+            _ensure_parent(out_path)
+            export_csv(db_path, out_path, keys=keys)
+    except FileNotFoundError as exc:
+        raise click.ClickException(f"{exc}: run `nianbao crawl` or `nianbao demo` first, or pass --db") from exc
 
 
 @main.command()

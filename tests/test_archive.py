@@ -310,7 +310,7 @@ def test_search_uses_trigram_for_long_queries_and_a_scan_for_short_ones(built):
 def test_export_csv_is_one_row_per_current_report_with_a_bom(built, tmp_path):
     db_path, ids = built
     out = tmp_path / "summary.csv"
-    assert export_csv(db_path, out) == 6
+    assert export_csv(db_path, out, keys=True) == 6
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -319,7 +319,7 @@ def test_export_csv_is_one_row_per_current_report_with_a_bom(built, tmp_path):
     assert (youxian["agency"], youxian["new_received"], youxian["unavailable_total"], youxian["review_total"]) == (
         "攸县人民政府办公室", "14", "12", "")
     buffer = io.BytesIO()
-    assert export_csv(db_path, buffer) == 6
+    assert export_csv(db_path, buffer, keys=True) == 6
     assert buffer.getvalue() == raw
     with pytest.raises(FileNotFoundError):
         export_csv(tmp_path / "missing.db", tmp_path / "x.csv")

@@ -150,8 +150,8 @@ class PortalSpider(Spider):
         takes it for the report."""
         content_type = _content_type(response)
         form = sniff(response.body, response.url, content_type)
-        if form not in ("html", "text"):
-            yield from self.parse_attachment(response)  # a link that turned out to be a document, whatever its type
+        if form != "html":  # a document (a report saved as text, a PDF behind a page link), whatever its type
+            yield from self.parse_attachment(response)
             return
         try:
             page = load_html(response.body, content_type)
@@ -165,7 +165,7 @@ class PortalSpider(Spider):
             attachments = sorted({url for url in attachment_urls(page.root, response.url)
                                   if followable(url, self.allowed_domains)}, key=attachment_rank)
             hints = page_hints(page.root) if attachments else {}
-            stored = yield from self._page_report(response, page if form == "html" else None, title)
+            stored = yield from self._page_report(response, page, title)
             if attachments:  # archived always; when the page itself is not the report, they are candidates
                 yield from self._chain(attachments, {"hints": hints, "page_url": response.url, "found": stored})
             elif not stored and kind == LinkKind.REPORT:
@@ -228,17 +228,17 @@ class PortalSpider(Spider):
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    def _page_report(self, response: Response, page: HtmlPage | None,
+    def _page_report(self, response: Response, page: HtmlPage,
                      title: str | None) -> Generator[dict[str, Any], None, bool]:
-        """Store the page as a report when it is one; returns whether it is (a 304 counts when it was).
-        `page`: the loaded HTML page, which the parser then takes; None for a plain-text page."""
+        """Store the page as a report when it is one; returns whether it is, with its tables read (a 304 counts
+        when it was). `page`: the loaded HTML page, which the parser then takes."""
         if "not_modified" in response.flags:
             return self.recorder.confirm_unchanged(response.url)
         report = self._parse(response, page)
         if report is None or not is_report(report, title):
             return False
         yield self._item(response, report, page_url=None)
-        return True
+        return report.unread_tables is None  # else its attachments may carry the tables: they are tried too
 
     def _soft_404(self, response: Response, root: etree._Element) -> None:
         """Record a page that answered 200 but says it does not exist where a report was expected."""
@@ -263,6 +263,10 @@ class PortalSpider(Spider):
                             sha256=response.meta.get("sha256"))
 
     def _item(self, response: Response, report: Report, page_url: str | None) -> dict[str, Any]:
+        """A report to store; one whose tables could not be read is stored (shown as unparsed) and is an error."""
+        if report.unread_tables is not None:
+            self.recorder.error(response.url, stage="parse", sha256=response.meta.get("sha256"),
+                                message=f"report stored unparsed: {report.unread_tables}")
         portal = self._portal_for(response.url)
         return {"url": response.url, "sha256": response.meta["sha256"], "report": report, "page_url": page_url,
                 "portal": portal.name, "region": portal.region}
