@@ -51,6 +51,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 610,
     "crawler.middlewares.ArchiveFetchesMiddleware": 605,
     "crawler.middlewares.BrokenResponsesMiddleware": 604,
+    # JS cookie challenges and WAF block pages: archived (605), then never retried, followed or parsed.
+    "crawler.challenge.ChallengeMiddleware": 603,
 }
 ITEM_PIPELINES = {"crawler.pipelines.StoreReportsPipeline": 300}
 # With JOBDIR set (nianbao crawl --jobdir): resume after a stop, recover after a kill, start fresh after a finish.

@@ -12,7 +12,10 @@ Whatever goes wrong becomes an `errors` row and the crawl goes on; its stage say
 - robots: refused by robots.txt (policy, not counted as a failure); ignored: another request Scrapy dropped;
 - parse: the archived bytes could not be read (damaged, encrypted, over a size limit, a zip bomb);
 - recognise: a report link led to a page that is no report: titled as one without tables or attachment, or a
-  "soft 404" (answered 200 with a page-not-found page).
+  "soft 404" (answered 200 with a page-not-found page);
+- paging: a list continues where the crawler cannot follow (TRS list2.trsapi "动静结合" lists);
+- blocked: the portal answered with a JavaScript challenge or a WAF block page (crawler.challenge), archived but
+  never parsed; the crawl's summary lists the blocked portals and what to do.
 A page that was a report and now fails keeps its stored versions: an error never replaces a report.
 """
 
@@ -34,6 +37,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.archive_process import ArchiveProcess
+from crawler.challenge import ADVICE, BlockedResponse
 from crawler.links import (
     Link,
     LinkKind,
@@ -45,7 +49,17 @@ from crawler.links import (
     page_links,
 )
 from crawler.middlewares import BrokenResponse, retries_note
-from crawler.paging import HanwebColumn, dataproxy_ranges, dataproxy_url, hanweb_column, hanweb_records, trs_pages
+from crawler.paging import (
+    HanwebColumn,
+    dataproxy_ranges,
+    dataproxy_url,
+    hanweb_column,
+    hanweb_records,
+    numbered_pages,
+    refresh_targets,
+    trs_dynamic_list,
+    trs_pages,
+)
 from crawler.portals import Portal, resolve
 from crawler.recognise import is_not_found_page, is_report, page_hints, page_title, title_suggests_report, with_hints
 from crawler.recorder import CrawlRecorder
@@ -79,6 +93,7 @@ class PortalSpider(Spider):
         self.archive: ArchiveProcess | None = None
         self.summary: dict[str, Any] | None = None
         self.start_failed: dict[str, list[str]] = {}  # portal name -> "url: why" of each start page that failed
+        self.blocked: dict[str, str] = {}  # portal name -> the first challenge or block page it answered with
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -114,6 +129,9 @@ class PortalSpider(Spider):
             s["status"], s["pages"], s["bytes"], s["reports_new"], s["reports_changed"], s["reports_unchanged"],
             s["errors"], s["id"],
         )
+        self.summary = {**s, "blocked": dict(self.blocked)}
+        for portal, what in self.blocked.items():
+            log.warning("portal %s is blocked: %s; %s", portal, what, ADVICE)
 
     async def start(self):
         for portal in self.portals:
@@ -190,7 +208,10 @@ class PortalSpider(Spider):
         """A request that failed for good (after retries): recorded, and the crawl goes on."""
         request = failure.request
         meta = request.meta
-        if failure.check(HttpError):
+        if failure.check(BlockedResponse):
+            stage, message = "blocked", f"{self._portal_for(request.url).name}: {failure.value}"
+            self.blocked.setdefault(self._portal_for(request.url).name, f"{failure.value.block} at {request.url}")
+        elif failure.check(HttpError):
             stage, message = "fetch", f"HTTP {failure.value.response.status}{retries_note(request)}"
         elif failure.check(BrokenResponse):
             stage, message = "fetch", str(failure.value)
@@ -198,7 +219,7 @@ class PortalSpider(Spider):
             stage, message = ("robots" if "robots" in str(failure.value) else "ignored"), str(failure.value)
         else:
             stage, message = "fetch", _download_failure(failure) + retries_note(request)
-        if meta.get("start") and stage == "fetch":
+        if meta.get("start") and stage in ("fetch", "blocked"):
             self.recorder.start_failures += 1
             self.start_failed.setdefault(meta["start"], []).append(f"{request.url}: {message}")
         self.recorder.error(request.url, stage=stage, message=message, sha256=meta.get("sha256"))
@@ -264,8 +285,13 @@ class PortalSpider(Spider):
         decoded as the parser decoded it: Scrapy believes the declared charset, and portals declare UTF-8 around
         GBK bytes, or the reverse)."""
         yield from self._follow(links, response.meta)
-        trs = [Link(url, "") for url in trs_pages(text, response.url)]
-        yield from self._follow(trs, response.meta, kind=LinkKind.PAGER)
+        pages = [Link(url, "") for url in trs_pages(text, response.url)] + numbered_pages(links, response.url)
+        yield from self._follow(pages, response.meta, kind=LinkKind.PAGER)
+        redirects = [Link(url, "") for url in refresh_targets(text, response.url)]
+        yield from self._follow(redirects, response.meta, kind=LinkKind.NAV)
+        dynamic = trs_dynamic_list(text)
+        if dynamic is not None:  # never silently: the records behind the script are missed
+            self.recorder.error(response.url, stage="paging", message=str(dynamic), sha256=response.meta.get("sha256"))
         column = hanweb_column(text, response.url)
         if column is not None:
             yield from self._follow(self._record_links(hanweb_records(text), response.url), response.meta)
