@@ -45,6 +45,9 @@ LOGSTATS_INTERVAL = 30.0  # the progress line: pages crawled, reports stored ("i
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
+    # Requests pass from low numbers to high: the host policy sees every request first, redirect hops included
+    # (crawler/policy.py); Scrapy's offsite check (50) skips dont_filter requests, the policy does not.
+    "crawler.policy.HostPolicyMiddleware": 40,
     # Responses pass from high numbers to low. Decompression moves from 590 to 610 so that the archive (605)
     # stores decoded bodies yet sees every response before Redirect (600) and Retry (550) act on it: a 301 and
     # a 500 that is retried are fetches too.
@@ -52,6 +55,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.ArchiveFetchesMiddleware": 605,
     "crawler.middlewares.BrokenResponsesMiddleware": 604,
 }
+# Resolves names for connections and refuses an address the host policy refuses (DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawler.policy.CheckedResolver"
 ITEM_PIPELINES = {"crawler.pipelines.StoreReportsPipeline": 300}
 # With JOBDIR set (nianbao crawl --jobdir): resume after a stop, recover after a kill, start fresh after a finish.
 EXTENSIONS = {"crawler.jobdir.JobDirGuard": 0}

@@ -46,6 +46,7 @@ from crawler.links import (
 )
 from crawler.middlewares import BrokenResponse, retries_note
 from crawler.paging import HanwebColumn, dataproxy_ranges, dataproxy_url, hanweb_column, hanweb_records, trs_pages
+from crawler.policy import HostPolicy, Refused
 from crawler.portals import Portal, resolve
 from crawler.recognise import is_not_found_page, is_report, page_hints, page_title, title_suggests_report, with_hints
 from crawler.recorder import CrawlRecorder
@@ -73,6 +74,7 @@ class PortalSpider(Spider):
         super().__init__(**kwargs)
         self.portals: list[Portal] = resolve(_split(portals), _split(start_urls))
         self.allowed_domains = sorted({host for p in self.portals for host in p.hosts})
+        self.host_policy = HostPolicy.for_portals(self.portals)  # crawler.policy: every request passes it
         self.report_paths = {p.name: re.compile(p.hints["report_path"]) for p in self.portals
                              if p.hints.get("report_path")}
         self.recorder: CrawlRecorder | None = None
@@ -141,7 +143,7 @@ class PortalSpider(Spider):
         links = page_links(page.root, response.url) if kind != LinkKind.REPORT else []
         if title_suggests_report(title):
             attachments = sorted({url for url in attachment_urls(page.root, response.url)
-                                  if followable(url, self.allowed_domains)}, key=attachment_rank)
+                                  if self.host_policy.allows(url)}, key=attachment_rank)
             hints = page_hints(page.root) if attachments else {}
             stored = yield from self._page_report(response, page if form == "html" else None, title)
             if attachments:  # archived always; when the page itself is not the report, they are candidates
@@ -190,6 +192,8 @@ class PortalSpider(Spider):
             stage, message = "fetch", f"HTTP {failure.value.response.status}{retries_note(request)}"
         elif failure.check(BrokenResponse):
             stage, message = "fetch", str(failure.value)
+        elif failure.check(Refused):
+            stage, message = failure.value.stage, str(failure.value)
         elif failure.check(IgnoreRequest):
             stage, message = ("robots" if "robots" in str(failure.value) else "ignored"), str(failure.value)
         else:
@@ -268,7 +272,7 @@ class PortalSpider(Spider):
     def _dataproxy(self, column: HanwebColumn, meta: dict[str, Any], start: int | None = None) -> Iterator[Request]:
         for first, last in dataproxy_ranges(column, self.settings.getint("NIANBAO_HANWEB_GROUP"), start=start):
             url = dataproxy_url(column, first, last)
-            if followable(url, self.allowed_domains):
+            if self.host_policy.allows(url):
                 yield FormRequest(url, formdata=column.fields, callback=self.parse_dataproxy, errback=self.failed,
                                   priority=PRIORITY[LinkKind.PAGER],
                                   meta={"kind": LinkKind.PAGER, "hops": meta.get("hops", 0), "in_area": True,
@@ -279,7 +283,7 @@ class PortalSpider(Spider):
         forced, hops, in_area = kind, meta.get("hops", 0), meta.get("in_area", False)
         max_hops = self.settings.getint("NIANBAO_MAX_HOPS")
         for link in links:
-            if not followable(link.url, self.allowed_domains):
+            if not self.host_policy.allows(link.url):
                 continue
             portal = self._portal_for(link.url)
             kind = forced or classify(link, in_area=in_area, report_path=self.report_paths.get(portal.name))
