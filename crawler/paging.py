@@ -26,13 +26,15 @@ _FIELD = re.compile(r"\b(" + "|".join(HANWEB_FIELDS) + r")\s*[:=]\s*['\"]?([^'\"
 DATAPROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 
 
-def trs_pages(text: str, page_url: str) -> list[str]:
-    """Every page of a TRS list except the current one, from its createPageHTML(...) call."""
+def trs_pages(text: str, page_url: str, limit: int | None = None) -> list[str]:
+    """Every page of a TRS list except the current one, from its createPageHTML(...) call; the first `limit`
+    pages only (a hostile countPage of 10**9 must not become 10**9 URLs before a budget looks at them)."""
     m = _CREATE_PAGE.search(text)
     if not m:
         return []
     count, current, name, ext = int(m.group(1)), int(m.group(2)), m.group(3), m.group(4)
-    names = [f"{name}.{ext}" if i == 0 else f"{name}_{i}.{ext}" for i in range(count) if i != current]
+    pages = range(count if limit is None else min(count, limit + 1))
+    names = [f"{name}.{ext}" if i == 0 else f"{name}_{i}.{ext}" for i in pages if i != current]
     return [urljoin(page_url, n) for n in names]
 
 

@@ -53,11 +53,13 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 class Refused(IgnoreRequest):
     """A request the crawl will not send. The spider's errback records it as an `errors` row with this stage
-    (`policy`: the host policy; `budget`: a crawl budget ran out)."""
+    (`policy`: the host policy; `budget`: a crawl budget ran out), unless `record` is False (a budget records
+    itself once, not once per request it keeps out)."""
 
-    def __init__(self, message: str, stage: str = "policy") -> None:
+    def __init__(self, message: str, stage: str = "policy", *, record: bool = True) -> None:
         super().__init__(message)
         self.stage = stage
+        self.record = record
 
 
 class AddressRefused(DNSLookupError):

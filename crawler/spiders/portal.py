@@ -34,6 +34,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from crawler.archive_process import ArchiveProcess
+from crawler.budgets import CrawlBudgets
 from crawler.links import (
     Link,
     LinkKind,
@@ -78,6 +79,7 @@ class PortalSpider(Spider):
         self.report_paths = {p.name: re.compile(p.hints["report_path"]) for p in self.portals
                              if p.hints.get("report_path")}
         self.recorder: CrawlRecorder | None = None
+        self.budgets: CrawlBudgets | None = None  # set with the settings (from_crawler)
         self.archive: ArchiveProcess | None = None
         self.summary: dict[str, Any] | None = None
 
@@ -92,6 +94,7 @@ class PortalSpider(Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
+        spider.budgets = CrawlBudgets(spider.portals, crawler.settings, spider._budget_reached)
         spider.archive = spider.archive_writer()
         return spider
 
@@ -113,6 +116,9 @@ class PortalSpider(Spider):
             s["status"], s["pages"], s["bytes"], s["reports_new"], s["reports_changed"], s["reports_unchanged"],
             s["errors"], s["id"],
         )
+        if self.budgets.summary():
+            log.warning("crawl %s: %s", s["id"], self.budgets.summary())
+            self.summary = {**s, "budgets": self.budgets.summary()}
 
     async def start(self):
         for portal in self.portals:
@@ -140,7 +146,9 @@ class PortalSpider(Spider):
             return
         kind = response.meta.get("kind")
         title = page_title(page.root)
-        links = page_links(page.root, response.url) if kind != LinkKind.REPORT else []
+        portal = self.portal_for(response.url).name
+        links = [] if kind == LinkKind.REPORT else self.budgets.page_links(
+            portal, response.url, lambda limit: page_links(page.root, response.url, limit))
         if title_suggests_report(title):
             attachments = sorted({url for url in attachment_urls(page.root, response.url)
                                   if self.host_policy.allows(url)}, key=attachment_rank)
@@ -193,6 +201,9 @@ class PortalSpider(Spider):
         elif failure.check(BrokenResponse):
             stage, message = "fetch", str(failure.value)
         elif failure.check(Refused):
+            if not failure.value.record:  # kept out by a budget that recorded itself once
+                yield from self._chain(meta.get("chain", []), meta)
+                return
             stage, message = failure.value.stage, str(failure.value)
         elif failure.check(IgnoreRequest):
             stage, message = ("robots" if "robots" in str(failure.value) else "ignored"), str(failure.value)
@@ -241,7 +252,7 @@ class PortalSpider(Spider):
                             sha256=response.meta.get("sha256"))
 
     def _item(self, response: Response, report: Report, page_url: str | None) -> dict[str, Any]:
-        portal = self._portal_for(response.url)
+        portal = self.portal_for(response.url)
         return {"url": response.url, "sha256": response.meta["sha256"], "report": report, "page_url": page_url,
                 "portal": portal.name, "region": portal.region}
 
@@ -258,13 +269,16 @@ class PortalSpider(Spider):
         """Follow a listing's `links` (read off its tree) and the pages its scripts name (read from its `text`,
         decoded as the parser decoded it: Scrapy believes the declared charset, and portals declare UTF-8 around
         GBK bytes, or the reverse)."""
-        yield from self._follow(links, response.meta)
-        trs = [Link(url, "") for url in trs_pages(text, response.url)]
-        yield from self._follow(trs, response.meta, kind=LinkKind.PAGER)
+        # Pages reached by pagers from here are one chain (pager_pages budget), however they branch.
+        meta = {**response.meta, "pager_of": response.meta.get("pager_of") or response.url}
+        yield from self._follow(links, meta)
+        pager_pages = self.budgets.limits[self.portal_for(response.url).name]["pager_pages"]
+        trs = [Link(url, "") for url in trs_pages(text, response.url, limit=pager_pages)]
+        yield from self._follow(trs, meta, kind=LinkKind.PAGER)
         column = hanweb_column(text, response.url)
         if column is not None:
-            yield from self._follow(self._record_links(hanweb_records(text), response.url), response.meta)
-            yield from self._dataproxy(column, {**response.meta, "in_area": True})
+            yield from self._follow(self._record_links(hanweb_records(text), response.url), meta)
+            yield from self._dataproxy(column, {**meta, "in_area": True})
 
     def _record_links(self, records: list[str], base_url: str) -> list[Link]:
         return [link for record in records for link in page_links(Selector(text=record).root, base_url)]
@@ -272,11 +286,11 @@ class PortalSpider(Spider):
     def _dataproxy(self, column: HanwebColumn, meta: dict[str, Any], start: int | None = None) -> Iterator[Request]:
         for first, last in dataproxy_ranges(column, self.settings.getint("NIANBAO_HANWEB_GROUP"), start=start):
             url = dataproxy_url(column, first, last)
-            if self.host_policy.allows(url):
+            if self.host_policy.allows(url) and self._pager_page(url, meta):
                 yield FormRequest(url, formdata=column.fields, callback=self.parse_dataproxy, errback=self.failed,
                                   priority=PRIORITY[LinkKind.PAGER],
                                   meta={"kind": LinkKind.PAGER, "hops": meta.get("hops", 0), "in_area": True,
-                                        "hanweb": column, "records": (first, last)})
+                                        "hanweb": column, "records": (first, last), "pager_of": meta["pager_of"]})
 
     def _follow(self, links: list[Link], meta: dict[str, Any], kind: LinkKind | None = None) -> Iterator[Request]:
         """Requests for the links worth following; `kind` forces one kind (pages a script pager names)."""
@@ -285,9 +299,11 @@ class PortalSpider(Spider):
         for link in links:
             if not self.host_policy.allows(link.url):
                 continue
-            portal = self._portal_for(link.url)
+            portal = self.portal_for(link.url)
             kind = forced or classify(link, in_area=in_area, report_path=self.report_paths.get(portal.name))
             if kind is None or (kind is LinkKind.NAV and hops >= max_hops):
+                continue
+            if kind is LinkKind.PAGER and not self._pager_page(link.url, meta):
                 continue
             if kind is LinkKind.REPORT:
                 yield self._conditional(link.url, self.parse_page, {"kind": kind, "hops": hops, "in_area": True},
@@ -298,7 +314,8 @@ class PortalSpider(Spider):
             else:
                 yield Request(link.url, callback=self.parse_page, errback=self.failed, priority=PRIORITY[kind],
                               meta={"kind": kind, "hops": hops + (kind is LinkKind.NAV),
-                                    "in_area": in_area or kind is LinkKind.NAV})
+                                    "in_area": in_area or kind is LinkKind.NAV,
+                                    **({"pager_of": meta["pager_of"]} if kind is LinkKind.PAGER else {})})
 
     def _conditional(self, url: str, callback, meta: dict[str, Any], *, priority: int,
                      dont_filter: bool = False) -> Request:
@@ -313,7 +330,15 @@ class PortalSpider(Spider):
         return Request(url, callback=callback, errback=self.failed, headers=headers, priority=priority,
                        dont_filter=dont_filter, meta={**meta, "conditional": bool(headers)})
 
-    def _portal_for(self, url: str) -> Portal:
+    def _pager_page(self, url: str, meta: dict[str, Any]) -> bool:
+        """Whether `url`, the next page of the chain meta["pager_of"] starts, is within the pager_pages budget."""
+        return self.budgets.pager_page(self.portal_for(url).name, meta["pager_of"], url)
+
+    def _budget_reached(self, url: str, message: str) -> None:
+        self.recorder.error(url, stage="budget", message=message)
+
+    def portal_for(self, url: str) -> Portal:
+        """The portal `url` belongs to (by host), for its region and its budgets."""
         return next((p for p in self.portals if followable(url, p.hosts)), self.portals[0])
 
 
