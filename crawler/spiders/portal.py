@@ -31,9 +31,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from crawler.archive_process import ArchiveProcess
+from crawler.archive_process import ArchiveFailed, ArchiveProcess
 from crawler.budgets import CrawlBudgets
 from crawler.links import (
     Link,
@@ -105,10 +106,32 @@ class PortalSpider(Spider):
                               group_seconds=self.settings.getfloat("NIANBAO_COMMIT_SECONDS"))
 
     def opened(self) -> None:
-        self.recorder = CrawlRecorder.open(self.archive, portals=[p.name for p in self.portals],
-                                           start_urls=[u for p in self.portals for u in p.start_urls])
+        """Start the run; when the archive cannot be opened (damaged, locked past every retry), say so in one
+        line and crawl nothing (`start` yields no request, `closed` reports the run failed)."""
+        self.archive.on_failure = self._archive_failed
+        try:
+            self.recorder = CrawlRecorder.open(self.archive, portals=[p.name for p in self.portals],
+                                               start_urls=[u for p in self.portals for u in p.start_urls])
+        except ArchiveFailed as exc:
+            log.error("cannot crawl: %s", exc)
+            self.summary = {"status": "failed", "error": str(exc)}
+            # Nothing may be fetched (a JOBDIR's saved queue included, which closing keeps for the next crawl).
+            self.crawler.engine.pause()
+            self._close("archive_failed")
+
+    def _archive_failed(self, message: str) -> None:
+        log.error("stopping the crawl: the archive cannot be written (%s)", message)
+        self._close("archive_failed")
+
+    def _close(self, reason: str) -> None:
+        """Close the spider once the current callback (or signal) is over."""
+        from twisted.internet import reactor
+
+        reactor.callLater(0, lambda: deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason)))
 
     def closed(self, reason: str) -> None:
+        if self.recorder is None:  # the archive could not be opened (opened said why)
+            return
         self.summary = self.recorder.finish(reason)
         s = self.summary
         log.info(
@@ -121,6 +144,8 @@ class PortalSpider(Spider):
             self.summary = {**s, "budgets": self.budgets.summary()}
 
     async def start(self):
+        if self.recorder is None:
+            return
         for portal in self.portals:
             for url in portal.start_urls:
                 self.recorder.start_requests += 1
