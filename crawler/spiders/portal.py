@@ -10,6 +10,8 @@ Whatever goes wrong becomes an `errors` row and the crawl goes on; its stage say
   body cut short (its bytes are archived), a redirect loop, a download over DOWNLOAD_MAXSIZE (cancelled once its
   Content-Length announces it, nothing archived);
 - robots: refused by robots.txt (policy, not counted as a failure); ignored: another request Scrapy dropped;
+- policy: not sent, refused by the host policy (crawler.policy: a redirect off the crawl's hosts and ports, or to a
+  private address); budget: a crawl budget was reached (crawler.budgets);
 - parse: the archived bytes could not be read (damaged, encrypted, over a size limit, a zip bomb);
 - recognise: a report link led to a page that is no report: titled as one without tables or attachment, or a
   "soft 404" (answered 200 with a page-not-found page).
