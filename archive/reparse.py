@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import parsers
+from archive.identity import fingerprint, identity, merge_duplicates
 from archive.records import cell_rows, check_rows, report_fields
 from archive.store import Archive, now, require_archive
 from archive.summary import refresh_summary
@@ -28,6 +29,7 @@ class ReparseSummary:
     unchanged: int = 0
     changed: list[dict[str, Any]] = field(default_factory=list)  # id, url, version, what: figures/checks/meta
     failed: list[dict[str, Any]] = field(default_factory=list)  # id, url, message
+    merged: int = 0  # reports that turned out to be another's duplicate or earlier version
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -60,16 +62,23 @@ def reparse(db_path: str | Path, raw_dir: str | Path | None = None) -> ReparseSu
             kept = {k: row[k] for k in _CRAWL_GIVEN if getattr(report, k) is None and row[k] is not None}
             report = dataclasses.replace(report, **kept)
             what = _differences(archive, row["id"], report)
+            region = row["region"] or report.region
+            said = fingerprint(region, report.agency, report.year, report.format, cell_rows(report), report.text)
             with archive.db.atomic():
-                archive.db["reports"].update(
-                    row["id"], {**report_fields(report), "region": row["region"] or report.region, "parsed_at": now()}
-                )
+                archive.db["reports"].update(row["id"], {
+                    **report_fields(report), "region": region, "parsed_at": now(), "fingerprint": said,
+                    "identity": identity(region, report.agency, report.year)})
                 archive.write_children(row["id"], report)
                 refresh_summary(archive.db, [row["id"]])
             if what:
                 summary.changed.append({"id": row["id"], "url": row["url"], "version": row["version"], "what": what})
             else:
                 summary.unchanged += 1
+        with archive.db.atomic():  # reports that now read the same, or as one agency's one year, count once
+            merged = merge_duplicates(archive.db)
+            if merged:
+                refresh_summary(archive.db, [report_id for pair in merged for report_id in pair])
+        summary.merged = len(merged)
     finally:
         archive.close()
     return summary

@@ -18,6 +18,7 @@ from importlib import resources
 
 from sqlite_utils import Database
 
+from archive.identity import fingerprint, identity, merge_duplicates
 from archive.short_words import create_short_word_index
 from archive.summary import SUMMARY_TABLE_SQL, create_summary
 
@@ -127,8 +128,43 @@ def _drop_cross_report_cells_index_v4(db: Database) -> None:
     db.execute("DROP INDEX IF EXISTS idx_cells_table_name_row_key_column_key")
 
 
+def _one_report_once_v5(db: Database) -> None:
+    """A report reached at several URLs is one report (archive/identity.py): reports get their fingerprint,
+    identity and `superseded_by`; `report_urls` lists every URL each was seen at. Reports that an older nianbao
+    stored twice (the same report at two URLs, a second demo crawl on another port) are merged, and the derived
+    tables rebuilt, so every figure counts each report once."""
+    for column, kind in (("fingerprint", str), ("identity", str), ("superseded_by", int)):
+        db["reports"].add_column(column, kind)
+    db["report_urls"].create(
+        {"id": int, "report_id": int, "url": str, "sha256": str, "first_seen_at": str, "last_seen_at": str,
+         "run_id": int},
+        pk="id", not_null={"report_id", "url"},
+        foreign_keys=[("report_id", "reports", "id"), ("run_id", "crawl_runs", "id")],
+    )
+    db["report_urls"].create_index(["report_id", "url"], unique=True)
+    db["report_urls"].create_index(["url"])
+    db.execute("DROP INDEX IF EXISTS idx_reports_url_version")  # versions now count per report, not per URL
+    db["reports"].create_index(["url", "version"], if_not_exists=True)
+    db["reports"].create_index(["fingerprint"])
+    db["reports"].create_index(["identity", "is_current"])
+    db.execute(
+        "INSERT INTO report_urls (report_id, url, sha256, first_seen_at, last_seen_at, run_id) "
+        "SELECT id, url, sha256, stored_at, coalesce(last_seen_at, stored_at), run_id FROM reports"
+    )
+    for row in list(db.query("SELECT id, region, agency, year, format, text FROM reports")):
+        cells = db.query("SELECT table_name, row_key, column_key, value FROM cells WHERE report_id = ?", [row["id"]])
+        db.execute(
+            "UPDATE reports SET fingerprint = ?, identity = ? WHERE id = ?",
+            [fingerprint(row["region"], row["agency"], row["year"], row["format"], cells, row["text"]),
+             identity(row["region"], row["agency"], row["year"]), row["id"]],
+        )
+    merge_duplicates(db)
+    create_summary(db)
+
+
 MIGRATIONS: list[Callable[[Database], None]] = [
     _create_v1, _materialise_aggregates_v2, _short_words_v3, _drop_cross_report_cells_index_v4,
+    _one_report_once_v5,
 ]
 
 

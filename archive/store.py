@@ -8,16 +8,18 @@ CONTRACT (the crawler is written against these signatures; extend, don't rename)
     sha = archive.record_fetch(run_id, url, status=200, body=b"...", headers={...}, method="GET")
     archive.store_report(run_id, url, sha, report, portal="xtx", region="湘潭县", page_url=None)
         -> "new" | "changed" | "unchanged"
-    archive.mark_unchanged(run_id, url) -> bool       # a 304 for a stored report
+    archive.mark_unchanged(run_id, url) -> bool       # a 304 for a URL a stored report was seen at
     archive.record_error(run_id, url, stage="fetch", message="HTTP 404", sha256=None)
     archive.finish_run(run_id, pages=..., errors=..., status="finished")
     archive.get_blob(sha) -> bytes
     ArchiveReader.open("data/nianbao.db")           # validators / current_version / get_blob on a read-only
                                                     # connection: what is committed (crawler.archive_process)
 
-A report is identified by its URL. Each distinct body (sha256) seen at a URL is a *version*: a row of
-`reports` with `version` 1, 2, … and `is_current` = 1 on the newest only, so a report that was quietly edited
-after publication keeps its earlier figures on record.
+A report is counted once however many URLs show it (archive/identity.py): what it says (its fingerprint)
+decides whether a document is a report already stored, and `report_urls` lists every URL it was seen at. A
+different document of the same agency and year, or at the same URL, is a later *version*: a row of `reports`
+with `version` 1, 2, … and `is_current` = 1 on the newest only, so a report that was quietly edited after
+publication keeps its earlier figures on record.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from archive.blobs import BlobStore
+from archive.identity import fingerprint, identity, supersede
 from archive.records import cell_rows, check_rows, flag_rows, report_fields
 from archive.schema import migrate
 from archive.summary import refresh_summary
@@ -109,8 +112,11 @@ class ArchiveReader:
         return dict(zip(("etag", "last_modified", "sha256"), row or (None, None, None), strict=True))
 
     def current_version(self, url: str) -> dict[str, Any] | None:
-        rows = list(self.db["reports"].rows_where("url = ? AND is_current = 1", [url], select="id, sha256"))
-        return rows[0] if rows else None
+        """The report last seen at `url` (id, sha256), the current one first; None when none was."""
+        row = self.db.execute(
+            "SELECT r.id, r.sha256 FROM report_urls u JOIN reports r ON r.id = u.report_id WHERE u.url = ? "
+            "ORDER BY r.is_current DESC, u.last_seen_at DESC, r.id DESC LIMIT 1", [url]).fetchone()
+        return {"id": row[0], "sha256": row[1]} if row else None
 
     def get_blob(self, sha256: str) -> bytes:
         return self.blobs.get(sha256)
@@ -229,37 +235,71 @@ class Archive(ArchiveReader):
         self, run_id: int | None, url: str, sha256: str, report: Report, *, portal: str | None = None,
         region: str | None = None, page_url: str | None = None,
     ) -> str:
-        """Store one parsed report version (reports, cells, checks, FTS, report_summary) in one transaction.
+        """Store one parsed report (reports, cells, checks, FTS, report_summary) in one transaction, counted once
+        however many URLs it is reached at (archive/identity.py).
 
-        Returns "unchanged" when the URL's current version has these bytes, "changed" when it had other bytes
-        (the old version stays, `is_current` = 0), "new" for a URL never seen. The bytes must have been archived
-        first (record_fetch), so every stored figure can be re-derived by reparse.
+        Returns "unchanged" when a stored report has these bytes or says exactly this (same fingerprint: the same
+        report at another URL or in another form) — `url` becomes one of its sightings; "changed" when it is a
+        later version of a current report (one seen at `url`, or of the same agency and year; at the same URL,
+        other text under the same tables is a later version too), which stays on record with `is_current` = 0;
+        "new" otherwise. The bytes must have been archived first (record_fetch),
+        so every stored figure can be re-derived by reparse.
         """
         if sha256 not in self.blobs:
             raise ValueError(f"no archived body with sha256 {sha256!r}: record_fetch it before store_report")
         stamp = now()
+        region = region or report.region
+        cells = cell_rows(report)
+        said = fingerprint(region, report.agency, report.year, report.format, cells, report.text)
+        key = identity(region, report.agency, report.year)
         with self._write():
-            current = self.current_version(url)
-            if current is not None and current["sha256"] == sha256:
-                outcome = "unchanged"
-                self._seen(current["id"], run_id, stamp)
-            else:
-                outcome = "new" if current is None else "changed"
-                if current is not None:
-                    self.db["reports"].update(current["id"], {"is_current": 0, "superseded_at": stamp})
-                last = self.db.execute("SELECT COALESCE(MAX(version), 0) FROM reports WHERE url = ?", [url])
-                report_id = self.db["reports"].insert({
-                    "url": url, "version": last.fetchone()[0] + 1, "is_current": 1, "sha256": sha256,
-                    "region": region or report.region, "portal": portal, "page_url": page_url, "run_id": run_id,
-                    "stored_at": stamp, "last_seen_at": stamp, "parsed_at": stamp, **report_fields(report),
-                }).last_pk
-                self.write_children(report_id, report)
-                refresh_summary(self.db, [report_id] if current is None else [current["id"], report_id])
-                self._count(run_id, outcome)
+            same = self.db.execute("SELECT id, sha256, text FROM reports WHERE fingerprint = ? OR sha256 = ? "
+                                   "ORDER BY is_current DESC, id DESC LIMIT 1", [said, sha256]).fetchone()
+            if same is not None and not self._edited_in_place(same, url, sha256, report.text):
+                self._seen(same[0], run_id, stamp, url=url, sha256=sha256)
+                return "unchanged"
+            older = self._superseded_by_new(url, key)
+            version = self.db.execute(
+                f"SELECT COALESCE(MAX(version), 0) + 1 FROM reports WHERE id IN ({', '.join('?' * len(older))})",
+                older,
+            ).fetchone()[0]
+            report_id = self.db["reports"].insert({
+                "url": url, "version": version, "is_current": 1, "sha256": sha256, "region": region,
+                "portal": portal, "page_url": page_url, "run_id": run_id, "stored_at": stamp, "last_seen_at": stamp,
+                "parsed_at": stamp, "fingerprint": said, "identity": key, **report_fields(report),
+            }).last_pk
+            for old_id in older:
+                supersede(self.db, old_id, report_id, stamp)
+            self._write_children(report_id, cells, report)
+            self._sighting(report_id, url, sha256, run_id, stamp)
+            refresh_summary(self.db, [*older, report_id])
+            outcome = "changed" if older else "new"
+            self._count(run_id, outcome)
         return outcome
 
+    def _edited_in_place(self, same: tuple[int, str, str], url: str, sha256: str, text: str | None) -> bool:
+        """Whether the report `same` says what this one does but was edited where it stands: other bytes at a URL
+        it was seen at, with other text (a correction note under unchanged tables is a new version there; the
+        same tables at another URL are the same report)."""
+        report_id, stored_sha256, stored_text = same
+        if stored_sha256 == sha256 or " ".join((stored_text or "").split()) == " ".join((text or "").split()):
+            return False
+        return self.db.execute("SELECT 1 FROM report_urls WHERE report_id = ? AND url = ?",
+                               [report_id, url]).fetchone() is not None
+
+    def _superseded_by_new(self, url: str, key: str | None) -> list[int]:
+        """The current reports a new version at `url` under identity `key` replaces: those of the same identity,
+        and those seen at `url` unless they are another agency's or year's report (a URL that now shows the next
+        year's report leaves last year's on record)."""
+        return [row[0] for row in self.db.execute(
+            "SELECT id FROM reports WHERE is_current = 1 AND ((identity = :key) OR (id IN "
+            "(SELECT report_id FROM report_urls WHERE url = :url) AND (identity IS NULL OR :key IS NULL))) "
+            "ORDER BY id",
+            {"key": key, "url": url},
+        )]
+
     def mark_unchanged(self, run_id: int | None, url: str) -> bool:
-        """A conditional GET answered 304 for `url`: its current report was seen again, unchanged.
+        """A conditional GET answered 304 for `url`: the report seen there was seen again, unchanged.
 
         Returns False when no report is on record at `url` (the page was not a report last time).
         """
@@ -267,12 +307,23 @@ class Archive(ArchiveReader):
             current = self.current_version(url)
             if current is None:
                 return False
-            self._seen(current["id"], run_id, now())
+            self._seen(current["id"], run_id, now(), url=url)
         return True
 
-    def _seen(self, report_id: int, run_id: int | None, stamp: str) -> None:
-        self.db["reports"].update(report_id, {"last_seen_at": stamp})
+    def _seen(self, report_id: int, run_id: int | None, stamp: str, *, url: str, sha256: str | None = None) -> None:
+        self.db.execute("UPDATE reports SET last_seen_at = ? WHERE id = ?", [stamp, report_id])
+        self._sighting(report_id, url, sha256, run_id, stamp)
         self._count(run_id, "unchanged")
+
+    def _sighting(self, report_id: int, url: str, sha256: str | None, run_id: int | None, stamp: str) -> None:
+        """`url` showed report `report_id` (with body `sha256`; None for a 304, which keeps the last one)."""
+        self.db.execute(
+            "INSERT INTO report_urls (report_id, url, sha256, first_seen_at, last_seen_at, run_id) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (report_id, url) DO UPDATE SET "
+            "last_seen_at = excluded.last_seen_at, run_id = coalesce(excluded.run_id, run_id), "
+            "sha256 = coalesce(excluded.sha256, sha256)",
+            [report_id, url, sha256, stamp, stamp, run_id],
+        )
 
     def _count(self, run_id: int | None, outcome: str) -> None:
         if run_id is not None:
@@ -281,7 +332,10 @@ class Archive(ArchiveReader):
 
     def write_children(self, report_id: int, report: Report) -> None:
         """Replace the cells, checks and flags of one report row (call inside a transaction)."""
-        for table, rows in (("cells", cell_rows(report)), ("checks", check_rows(report)),
+        self._write_children(report_id, cell_rows(report), report)
+
+    def _write_children(self, report_id: int, cells: list[dict[str, Any]], report: Report) -> None:
+        for table, rows in (("cells", cells), ("checks", check_rows(report)),
                             ("flags", flag_rows(report))):
             self.db.execute(f"DELETE FROM {table} WHERE report_id = ?", [report_id])
             if rows:

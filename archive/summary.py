@@ -81,17 +81,21 @@ REPORT_COLUMNS: tuple[str, ...] = (
 )
 
 # `{where}` narrows the reports recomputed: "" for all of them, or a condition on r.id.
+# A report is unparsed when its tables were not read: no template found, or its text carries the template's labels
+# but a table could not be read (the failed check "tables_read" of parsers/checks.py).
+UNPARSED_SQL = "(r.format = 'unknown' OR instr(coalesce(r.failed_checks, ''), 'tables_read') > 0) AS unparsed"
 SUMMARY_SQL = (
     "SELECT r.id AS report_id, "
     + ", ".join(f"r.{name}" for name in REPORT_COLUMNS)
-    + ", "
+    + ", " + UNPARSED_SQL + ", "
     + ", ".join(figure.sql() for figure in FIGURES)
     + " FROM reports r LEFT JOIN cells c ON c.report_id = r.id WHERE r.is_current = 1{where} GROUP BY r.id"
 )
 
-SUMMARY_COLUMNS: tuple[str, ...] = ("report_id", *REPORT_COLUMNS, *(f.column for f in FIGURES))
+SUMMARY_COLUMNS: tuple[str, ...] = ("report_id", *REPORT_COLUMNS, "unparsed", *(f.column for f in FIGURES))
 
-_REPORT_TYPES = {"year": "INTEGER", "checks_ok": "INTEGER", "flag_count": "INTEGER", "version": "INTEGER"}
+_REPORT_TYPES = {"year": "INTEGER", "checks_ok": "INTEGER", "flag_count": "INTEGER", "version": "INTEGER",
+                 "unparsed": "INTEGER"}
 
 
 # Refusal reasons, as the applications rows whose keys start so in parsers/report_schema.json (both templates).
@@ -231,7 +235,7 @@ SUMMARY_TABLE_SQL = (
     "CREATE TABLE report_summary (\n"
     f"  -- derived by archive/summary.py from reports and cells, definition {_DEFINITION}\n"
     "  report_id INTEGER PRIMARY KEY REFERENCES reports(id),\n"
-    + ",\n".join(f"  {name} {_REPORT_TYPES.get(name, 'TEXT')}" for name in REPORT_COLUMNS) + ",\n"
+    + ",\n".join(f"  {name} {_REPORT_TYPES.get(name, 'TEXT')}" for name in (*REPORT_COLUMNS, "unparsed")) + ",\n"
     + ",\n".join(f"  {figure.column} ANY" for figure in FIGURES)
     + "\n)"
 )

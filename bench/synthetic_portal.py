@@ -14,8 +14,8 @@ import threading
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 
-from tests.portal.server import PortalServer
-from tests.portal.site import Page, article, chrome, column_page, fixture_body
+from nianbao.demo.server import PortalServer
+from nianbao.demo.site import Page, article, chrome, column_page, fixture_body
 
 PER_LIST = 20
 SEEDS = 5

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
 
 PORTAL_BUDGETS = ("pager_pages", "page_links", "portal_requests")  # crawler.budgets: what an entry may set
+
+
+class UnknownPortal(ValueError):
+    """A portal name that is not in the registry."""
 
 
 @dataclass(frozen=True)
@@ -23,10 +29,17 @@ class Portal:
     budgets: dict[str, int] = field(default_factory=dict)  # crawler.budgets limits of its own (pager_pages …)
 
 
+# A registry of your own instead of the shipped one (`nianbao crawl --registry FILE` sets it).
+REGISTRY_ENV = "NIANBAO_REGISTRY"
+
+
 def load_registry(text: str | None = None) -> dict[str, Portal]:
-    """Portals by name, from the YAML shipped in the package (or `text`, for tests)."""
+    """Portals by name, from the YAML file named by $NIANBAO_REGISTRY, else the one shipped in the package
+    (or `text`, for tests)."""
     if text is None:
-        text = (resources.files("crawler") / "portals.yaml").read_text(encoding="utf-8")
+        own = os.environ.get(REGISTRY_ENV)
+        source = Path(own) if own else resources.files("crawler") / "portals.yaml"
+        text = source.read_text(encoding="utf-8")
     portals: dict[str, Portal] = {}
     for entry in yaml.safe_load(text)["portals"]:
         portal = Portal(
@@ -53,12 +66,16 @@ def _budgets(entry: dict[str, Any]) -> dict[str, int]:
 
 
 def resolve(names: list[str] | None, start_urls: list[str] | None) -> list[Portal]:
-    """The portals a crawl covers: registered ones by name, plus an ad-hoc portal per host of `start_urls`
-    (that host only, no registry entry needed)."""
+    """The portals a crawl covers: registered ones by name (every registered one when neither names nor
+    `start_urls` are given), plus an ad-hoc portal per host of `start_urls` (that host only, no registry entry
+    needed). An unknown name raises UnknownPortal, listing the registered ones."""
     registry = load_registry()
+    if not names and not start_urls:
+        return list(registry.values())
     unknown = [n for n in names or [] if n not in registry]
     if unknown:
-        raise KeyError(f"unknown portal(s) {', '.join(unknown)}; registered: {', '.join(sorted(registry))}")
+        raise UnknownPortal(f"unknown portal {', '.join(unknown)}: registered portals are {', '.join(sorted(registry))}"
+                            " (`nianbao portals` lists them)")
     chosen = [registry[n] for n in names or []]
     by_host: dict[str, list[str]] = {}
     for url in start_urls or []:
@@ -75,6 +92,4 @@ def resolve(names: list[str] | None, start_urls: list[str] | None) -> list[Porta
             hints=registered.hints if registered else {},
             budgets=registered.budgets if registered else {},
         ))
-    if not chosen:
-        raise ValueError("nothing to crawl: name a portal or give a start URL")
     return chosen

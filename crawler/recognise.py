@@ -49,10 +49,12 @@ def title_suggests_report(title: str | None) -> bool:
 
 
 def is_report(report: Report, title: str | None = None) -> bool:
-    """A report follows the statutory template (the parser found its tables) and is not titled as another kind
-    of document. `title` is the page's or link's title; the parsed one is used when it is missing."""
+    """A report follows the statutory template (the parser found its tables, or its text carries their labels
+    although the tables could not be read: stored, and shown as unparsed) and is not titled as another kind of
+    document. `title` is the page's or link's title; the parsed one is used when it is missing."""
     title = title or report.title
-    return report.format != "unknown" and not (title and _NOT_A_REPORT.search(title))
+    templated = report.format != "unknown" or report.unread_tables is not None
+    return templated and not (title and _NOT_A_REPORT.search(title))
 
 
 def is_not_found_page(root: etree._Element) -> bool:

@@ -23,7 +23,7 @@ def crawl(
 
     Returns the run's crawl_runs row plus "failed": True when the crawl failed as a whole (every start URL
     failed, or it was interrupted) — the CLI turns that into a non-zero exit. Unknown portal names and non-http
-    URLs raise (KeyError / ValueError) before anything is fetched. `settings_overrides` take precedence over
+    URLs raise (UnknownPortal / ValueError) before anything is fetched. `settings_overrides` take precedence over
     crawler/settings.py (e.g. {"JOBDIR": "crawls/xtx"} to make the crawl resumable after a kill).
     """
     summary = run_spider(PortalSpider, portals, start_urls, {"NIANBAO_DB": str(db_path), **(settings_overrides or {})})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from parsers import meta
-from parsers.checks import run_checks
+from parsers.checks import run_checks, tables_read
 from parsers.document import Document
 from parsers.report import Report
 from parsers.sections import find_sections
@@ -17,10 +17,20 @@ def build_report(document: Document, source: str = "") -> Report:
     year = meta.find_year(title, text)
     tables = map_tables(document, year)
     checks = (
-        run_checks(tables.format, tables.applications, tables.review_litigation)
-        if tables.format != "unknown"
-        else []
+        run_checks(tables.format, tables.applications, tables.review_litigation) if tables.format != "unknown" else []
     )
+    flags = tables.flags
+    unread = tables_read(
+        text,
+        {
+            "proactive": tables.proactive,
+            "applications": tables.applications,
+            "review_litigation": tables.review_litigation,
+        },
+    )
+    if unread:  # nothing silently unread: a flag for readers of `flags`, a failed check so checks_ok is 0
+        checks = [*checks, unread]
+        flags = [*flags, {"where": "tables", "reason": unread["detail"]}]
     return Report(
         source=source,
         title=title,
@@ -34,7 +44,7 @@ def build_report(document: Document, source: str = "") -> Report:
         applications=tables.applications,
         review_litigation=tables.review_litigation,
         checks=checks,
-        flags=tables.flags,
+        flags=flags,
         sections=find_sections(document, text),
         text=text,
     )

@@ -11,6 +11,7 @@ from operator import itemgetter
 from typing import Any
 
 from parsers import schema
+from parsers.labels import norm
 
 _APPLICANTS = [
     "natural_person",
@@ -109,3 +110,29 @@ def _review_checks(review: dict[str, Any]) -> dict[str, dict[str, Any]]:
         )
         out[rule] = _check(rule, failures, f"{name}: 总计 = {_fmt(total)} = sum of outcomes")
     return out
+
+
+# Words each table's template labels carry, as `labels.norm` writes them (no spaces, so a label split over lines
+# or cells still matches): a text with all words of a table has that table, whether or not its cells were read.
+_TABLE_WORDS = {
+    "proactive": ("第二十条第(一)项", "信息内容"),
+    "applications": ("本年新收", "上年结转", "予以公开"),
+    "review_litigation": ("结果维持", "结果纠正", "尚未审结"),
+}
+
+
+def tables_read(text: str, tables: dict[str, Any]) -> dict[str, Any] | None:
+    """The failed check "tables_read" when the text carries a table's template labels but the table was not read
+    (None); None when every table whose labels appear was read.  Extends the spec's rules: without it a page whose
+    tables defeat the readers would pass as a report with nothing to check."""
+    words = norm(text)
+    unread = [
+        name for name, needed in _TABLE_WORDS.items() if tables.get(name) is None and all(w in words for w in needed)
+    ]
+    if not unread:
+        return None
+    return {
+        "rule": "tables_read",
+        "ok": False,
+        "detail": f"the text carries the template labels of {', '.join(unread)} but the table(s) could not be read",
+    }

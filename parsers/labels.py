@@ -29,7 +29,7 @@ APPLICATION_ROW_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("carried_forward", r"结转下年"),
         ("partially_granted", r"部分公开"),
         ("denied_state_secret", r"国家秘密"),
-        ("denied_prohibited_by_law", r"法律行政法规禁止"),
+        ("denied_prohibited_by_law", r"法律行政法规禁止|其他法律行政"),  # real reports misprint it (行政止公开)
         ("denied_security_stability", r"三安全一稳定"),
         ("denied_third_party_rights", r"第三方合法权益"),
         ("denied_internal_affairs", r"内部事务"),
@@ -70,7 +70,7 @@ APPLICATIONS_MARKERS = ("勾稽关系", "申请人情况")
 PROACTIVE_ITEM_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (key, re.compile(pattern))
     for key, pattern in [
-        ("regulations", r"规章$"),
+        ("regulations", r"规章(?:\([^)]*\))?$"),  # 规章(县级无此项): a county's note on the label
         ("normative_documents", r"规范性文件$"),
         ("licensing", r"行政许可$"),
         ("other_services", r"其他对外管理服务事项$"),

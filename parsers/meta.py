@@ -20,7 +20,16 @@ _PUBLISHED = re.compile(
 _PUBLISHED_WORDS = tuple(a + b for a in ("发布", "公开", "成文") for b in ("时间", "日期"))
 _ISO = re.compile(r"((?:19|20)\d{2})[-/.年](\d{1,2})[-/.月](\d{1,2})")
 _REGION = re.compile(r"^(.{1,8}?(?:自治县|自治州|县|市|区|旗))")
+_AGENCY_NO_YEAR = re.compile(r"^(?P<agency>.+?)(?:本级)?信息公开工作年度报告")
 _TITLE_WORDS = ("年度报告", "年报", "工作报告")
+# What pages saved as text put before a title: a "标题:" field, or a breadcrumb ending in the article's title.
+_LABEL_PREFIX = re.compile(r"^(?:文章标题|标\s*题|题\s*名|名\s*称)\s*[:：]\s*")
+_BREADCRUMB = re.compile(r"^.*(?:当前位置|您的位置|首页)\s*[:：]?.*[>»›＞]\s*")
+
+
+def _clean_title(line: str) -> str:
+    """A title line without its "标题:" label or the breadcrumb before it."""
+    return _BREADCRUMB.sub("", _LABEL_PREFIX.sub("", line.strip())).strip()
 
 
 def split_title(title: str) -> list[str]:
@@ -33,7 +42,7 @@ def find_title(document: Document) -> str | None:
     if document.title:
         parts = [p for p in split_title(document.title) if any(w in p for w in _TITLE_WORDS)]
         return parts[0].strip() if parts else document.title.strip()
-    paragraphs = [b.strip() for b in document.blocks[:8] if isinstance(b, str) and b.strip()]
+    paragraphs = [_clean_title(b) for b in document.blocks[:12] if isinstance(b, str) and _clean_title(b)]
     for i, line in enumerate(paragraphs):
         if any(w in line for w in _TITLE_WORDS) and len(line) <= 60:
             before = paragraphs[i - 1] if i else ""
@@ -45,9 +54,11 @@ def find_title(document: Document) -> str | None:
 
 def find_agency(title: str | None, document: Document) -> str | None:
     if title:
-        m = _AGENCY_AFTER_YEAR.match(title) or _AGENCY_BEFORE_YEAR.match(title)
+        m = _AGENCY_AFTER_YEAR.match(title) or _AGENCY_BEFORE_YEAR.match(title) or _AGENCY_NO_YEAR.match(title)
         if m:
             agency = m.group("agency").strip(' 《》“”"')
+            if agency.endswith("政府") and not agency.endswith("人民政府"):
+                agency = agency[:-2]  # "X局政府信息公开…": 政府 belongs to the report's name
             if agency and not agency.isdigit():
                 return agency
     return document.meta.get("ContentSource") or None

@@ -36,6 +36,12 @@ class Report:
         """True when no consistency rule failed (rules that could not be evaluated do not count as failures)."""
         return all(c["ok"] is not False for c in self.checks)
 
+    @property
+    def unread_tables(self) -> str | None:
+        """Why a table whose template labels the text carries could not be read (the failed "tables_read"
+        check's detail); None when every such table was read."""
+        return next((c["detail"] for c in self.checks if c["rule"] == "tables_read" and c["ok"] is False), None)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,

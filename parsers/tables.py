@@ -267,9 +267,12 @@ class _Mapper:
         return self.columns
 
     def fit(self, values: list[str], n: int, where: str) -> list[str | None]:
-        """Exactly n value cells: surplus blank cells (layout padding) dropped, missing ones None and flagged."""
+        """Exactly n value cells: surplus blank cells at either end (layout padding, a merged label's empty cell)
+        dropped, missing ones None and flagged."""
         while len(values) > n and not values[-1].strip():
             values = values[:-1]
+        while len(values) > n and not values[0].strip():
+            values = values[1:]  # the empty rest of a label merged over two columns, before the first value
         if len(values) > n:
             self.flag(where, f"{len(values)} values where the template has {n}; the first {n} are used")
             values = values[:n]

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.portal import PortalServer, serve
+from nianbao.demo import PortalServer, serve
 
 
 @pytest.fixture(scope="session")

@@ -56,7 +56,7 @@ def test_schema_is_created_once_with_wal_foreign_keys_and_indexes(built):
     assert "report_summary" in db.table_names() and db.view_names() == []  # derived table, see archive/summary.py
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
-    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 4
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) == 5
     assert {"report_reasons", "reason_totals", "region_year_totals", "report_gaps"} <= set(db.table_names())
     assert db["reports"].count == 6
     indexed = {tuple(index.columns) for index in db["reports"].indexes}
@@ -195,7 +195,7 @@ def test_an_archive_of_user_version_1_is_upgraded_and_backfilled(tmp_path):
     db.close()
 
     open_db(path, create=False).close()
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (4,)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (5,)
     assert [i.columns for i in Database(path)["cells"].indexes] == [["report_id", "table_name", "row_key",
                                                                      "column_key"]]
     tables = assert_materialised_as_recomputed(path)
@@ -310,7 +310,7 @@ def test_search_uses_trigram_for_long_queries_and_a_scan_for_short_ones(built):
 def test_export_csv_is_one_row_per_current_report_with_a_bom(built, tmp_path):
     db_path, ids = built
     out = tmp_path / "summary.csv"
-    assert export_csv(db_path, out) == 6
+    assert export_csv(db_path, out, keys=True) == 6
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
@@ -319,7 +319,7 @@ def test_export_csv_is_one_row_per_current_report_with_a_bom(built, tmp_path):
     assert (youxian["agency"], youxian["new_received"], youxian["unavailable_total"], youxian["review_total"]) == (
         "攸县人民政府办公室", "14", "12", "")
     buffer = io.BytesIO()
-    assert export_csv(db_path, buffer) == 6
+    assert export_csv(db_path, buffer, keys=True) == 6
     assert buffer.getvalue() == raw
     with pytest.raises(FileNotFoundError):
         export_csv(tmp_path / "missing.db", tmp_path / "x.csv")

@@ -33,12 +33,13 @@ def test_grouped_writes_appear_together_at_commit_and_a_failed_write_takes_only_
     # A write that fails inside the group is undone alone: its cells cannot be stored after its reports row was.
     broken = parse(body)
     broken.applications["new_received"]["total"] = object()
+    other = archive.record_fetch(run, "http://x/b", status=200, body=body + b"\n", headers={})
     with pytest.raises(sqlite3.Error):
-        archive.store_report(run, "http://x/b", sha, broken)
+        archive.store_report(run, "http://x/b", other, broken)
     archive.record_error(run, "http://x/c", stage="fetch", message="HTTP 404")
     archive.commit()
 
-    assert (_count(db, "fetches"), _count(db, "errors")) == (1, 1)
+    assert (_count(db, "fetches"), _count(db, "errors")) == (2, 1)
     with sqlite3.connect(db) as reader:
         assert reader.execute("SELECT url FROM reports").fetchall() == [("http://x/a",)]
         assert reader.execute("SELECT COUNT(*) FROM cells WHERE report_id NOT IN (SELECT id FROM reports)"

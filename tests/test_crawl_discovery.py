@@ -10,8 +10,8 @@ from crawler.links import Link, LinkKind, attachment_rank, attachment_urls, clas
 from crawler.paging import dataproxy_ranges, dataproxy_url, hanweb_column, hanweb_records, trs_pages
 from crawler.portals import load_registry, resolve
 from crawler.recognise import is_report, page_hints, page_title, title_suggests_report, with_hints
+from nianbao.demo.site import HANWEB_COLUMN, build_pages
 from parsers import Report, load_html
-from tests.portal.site import HANWEB_COLUMN, build_pages
 
 BASE = "http://www.xtx.gov.cn/6571/6603/18706/index.html"
 
@@ -157,5 +157,4 @@ def test_start_url_of_a_registered_host_inherits_its_region_and_is_that_host_onl
     assert (adhoc.name, adhoc.region, adhoc.hosts) == ("www.example.gov.cn", None, ("www.example.gov.cn",))
     with pytest.raises(ValueError, match="http"):
         resolve(None, ["file:///etc/passwd"])
-    with pytest.raises(ValueError, match="nothing to crawl"):
-        resolve(None, None)
+    assert [p.name for p in resolve(None, None)] == ["xtx", "hnyx"]  # no name, no URL: every registered portal

@@ -8,9 +8,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from nianbao.demo import PortalServer
+from nianbao.demo.site import DISALLOWED, EXPECTED, FLAKY, MISSING, NOISE, REDIRECT
 from tests.crawling import run_crawl
-from tests.portal import PortalServer
-from tests.portal.site import DISALLOWED, EXPECTED, FLAKY, MISSING, NOISE, REDIRECT
 
 
 @pytest.fixture(scope="module")

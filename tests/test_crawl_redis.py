@@ -20,13 +20,13 @@ from redis.exceptions import ConnectionError as RedisDown
 
 from crawler.distributed import CrawlKeys, JournalArchive
 from crawler.writer import run_writer
+from nianbao.demo import PortalServer
+from nianbao.demo.site import DISALLOWED, EXPECTED, FLAKY, MISSING
 from parsers import Report
 from tests.archive_builder import stored_tables
 from tests.crawling import FAST, run_crawl
 from tests.gold import TABLES, differences, load_gold
 from tests.live import free_port
-from tests.portal import PortalServer
-from tests.portal.site import DISALLOWED, EXPECTED, FLAKY, MISSING
 
 CRAWL = "test-portal"
 WORKERS = ("w1", "w2")

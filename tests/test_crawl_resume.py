@@ -15,10 +15,10 @@ import time
 from pathlib import Path
 
 from archive.records import cell_rows
+from nianbao.demo import PortalServer
+from nianbao.demo.site import EXPECTED
 from parsers import parse
 from tests.crawling import FAST, CrawlChild, run_crawl, start_crawl
-from tests.portal import PortalServer
-from tests.portal.site import EXPECTED
 
 REPO = Path(__file__).resolve().parent.parent
 # Slow enough (one request at a time, ~0.25 s apart) that the crawl can be caught halfway, with commits as

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from nianbao.demo import PortalServer
+from nianbao.demo.site import Page
 from tests.crawling import FAST, run_crawl
-from tests.portal import PortalServer
-from tests.portal.site import Page
 
 REPO = Path(__file__).resolve().parent.parent
 REPORT_PAGE = "/6571/6603/18706/content_922157.html"
@@ -39,7 +39,10 @@ def test_scrapy_crawl_then_an_edited_report_is_a_new_version(portal, edited_page
     )
     assert done.returncode == 0, done.stderr[-2000:]
     original = portal.pages[REPORT_PAGE].body
-    edited_page(original.replace(b"</body>", "<p>（2021年2月3日更正）</p></body>".encode()))
+    # a correction note in the report's own text (a note in the page's chrome alone leaves the report as it was)
+    edited = original.replace("针对以上问题".encode(), "（2021年2月3日更正）针对以上问题".encode())
+    assert edited != original
+    edited_page(edited)
 
     summary = run_crawl(db, [url], NIANBAO_MAX_HOPS=0)
 
@@ -63,8 +66,9 @@ def test_crawl_fails_as_a_whole_when_every_start_url_fails(portal, tmp_path):
 
 
 def test_unknown_portal_is_refused_before_crawling(tmp_path):
+    from crawler.portals import UnknownPortal
     from crawler.run import crawl
 
-    with pytest.raises(KeyError, match="nosuch"):
+    with pytest.raises(UnknownPortal, match="nosuch: registered portals are hnyx, xtx"):
         crawl(tmp_path / "nianbao.db", ["nosuch"], None)
     assert not (tmp_path / "nianbao.db").exists()

@@ -15,7 +15,7 @@ import pytest
 import yaml
 from datasette_dashboards import replace_opts_in_query
 
-from archive.serve import DB_NAME, METADATA_PATH, datasette_app
+from archive.serve import DB_NAME, METADATA_PATH, datasette_app, load_metadata
 from archive.short_words import COMMON_WORD
 from archive.summary import SUMMARY_COLUMNS
 from tests.archive_builder import build_archive, gold, stored_tables
@@ -224,8 +224,9 @@ def test_search_for_four_and_two_characters(site):
 
 
 def test_report_summary_csv(site):
-    text = site.get(f"/{DB_NAME}/report_summary.csv", _size="max").text
-    rows = list(csv.DictReader(io.StringIO(text)))
+    raw = site.get(f"/{DB_NAME}/report_summary.csv").content
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM: Excel reads UTF-8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert list(rows[0]) == list(SUMMARY_COLUMNS)
     assert len(rows) == 6
     hr = next(r for r in rows if r["report_id"] == str(site.ids["seed-004"]))
@@ -252,18 +253,21 @@ def test_report_text_is_never_rendered_as_html(site):
 
 
 def test_metadata_describes_every_table_and_column(site):
-    metadata = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
+    metadata = load_metadata()
     assert {"title", "license", "source"} <= set(metadata)
     described = metadata["databases"][DB_NAME]["tables"]
+    glossary = metadata["plugins"]["nianbao"]["glossary"]  # column descriptions, on their own page
     db = sqlite3.connect(site.db_path)
     names = [n for (n,) in db.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
                                       "AND name NOT LIKE 'reports_fts%'")]
     for name in names:
         columns = [row[1] for row in db.execute(f"PRAGMA table_info([{name}])")]
         assert described[name]["description"], name
-        assert set(described[name]["columns"]) == set(columns), name
+        assert set(glossary[name]) == set(columns), name
     page = site.get(f"/{DB_NAME}/report_summary").text
-    assert "关键数字" in page  # the table description is shown
+    assert "关键数字" in page  # the table description is shown, the glossary of its columns is not
+    assert "column-descriptions" not in page and "/-/glossary#report_summary" in page
+    assert "本年新收申请数 / new requests received" in site.get("/-/glossary").text
     # no facet by default on a table that grows with the archive (each counts every row); one asked for works
     assert site.get(f"/{DB_NAME}/report_summary.json").json()["facet_results"] == {}
     years = site.get(f"/{DB_NAME}/report_summary.json", _facet="year").json()["facet_results"]["year"]["results"]
@@ -285,10 +289,17 @@ def test_dashboard_charts_requests_per_year_for_a_county(site):
     charts = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))["plugins"]["datasette-dashboards"]["requests"]
     query = replace_opts_in_query(charts["charts"]["requests-per-year"]["query"], {"region": "湘潭县"})
     rows = site.rows(f"/{DB_NAME}.json", sql=query, region="湘潭县")
-    assert [(r["year"], r["new_received"]) for r in rows] == [(2020, 32), (2023, None), (2024, 8)]
+    # every year is a row, so a year with no figure is a gap in the line, and each says how many reports it has
+    assert [(r["year"], r["new_received"], r["reports"]) for r in rows] == [
+        (2020, 32, 1), (2021, None, 0), (2022, None, 0), (2023, None, 1), (2024, 8, 3)]
     everywhere = replace_opts_in_query(charts["charts"]["requests-per-year"]["query"], {})
     assert [(r["year"], r["new_received"]) for r in site.rows(f"/{DB_NAME}.json", sql=everywhere)] == [
-        (2020, 32), (2023, None), (2024, 22)]
+        (2020, 32), (2021, None), (2022, None), (2023, None), (2024, 22)]
+    reports = replace_opts_in_query(charts["charts"]["reports-per-year"]["query"], {})
+    assert [(r["year"], r["reports"], r["with_figures"]) for r in site.rows(f"/{DB_NAME}.json", sql=reports)] == [
+        (2020, 1, 1), (2021, 0, 0), (2022, 0, 0), (2023, 1, 0), (2024, 4, 4)]
+    colour = charts["charts"]["outcomes-per-year"]["display"]["encoding"]["color"]["scale"]
+    assert dict(zip(colour["domain"], colour["range"], strict=True))["予以公开 granted"] == "#2e7d32"  # green
     outcomes = replace_opts_in_query(charts["charts"]["outcomes-per-year"]["query"], {"region": "湘潭县"})
     by_outcome = {(r["year"], r["outcome"]): r["requests"] for r in site.rows(f"/{DB_NAME}.json", sql=outcomes,
                                                                               region="湘潭县")}

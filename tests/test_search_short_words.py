@@ -6,6 +6,7 @@ at its very end, in a column of one or two characters, in an old version only, a
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 
 import pytest
@@ -77,9 +78,12 @@ def test_changed_text_changes_what_is_found(tmp_path):
     store = Archive(path)
     run_id = store.start_run(portals=["test"], start_urls=[])
     url = "http://www.example.gov.cn/v.html"
-    for text in ("旧版结尾是钓鱼", "新版没有"):
+    for edit, text in enumerate(("旧版结尾是钓鱼", "新版没有")):
         sha = store.record_fetch(run_id, url, status=200, body=text.encode(), headers={})
-        store.store_report(run_id, url, sha, dataclasses.replace(gold_report(0), source=url, text=text))
+        report = dataclasses.replace(gold_report(0), source=url, text=text, applications=copy.deepcopy(
+            gold_report(0).applications))
+        report.applications["new_received"]["total"] += edit  # a corrected republication: other figures
+        assert store.store_report(run_id, url, sha, report) == ("changed" if edit else "new")
     current = store.current_version(url)["id"]
     store.commit()
     assert found(path, "钓鱼") == set()  # only the superseded version had it

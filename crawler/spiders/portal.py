@@ -85,6 +85,7 @@ class PortalSpider(Spider):
         self.budgets: CrawlBudgets | None = None  # set with the settings (from_crawler)
         self.archive: ArchiveProcess | None = None
         self.summary: dict[str, Any] | None = None
+        self.start_failed: dict[str, list[str]] = {}  # portal name -> "url: why" of each start page that failed
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -135,6 +136,8 @@ class PortalSpider(Spider):
         if self.recorder is None:  # the archive could not be opened (opened said why)
             return
         self.summary = self.recorder.finish(reason)
+        self.summary["unreachable"] = {p.name: self.start_failed[p.name] for p in self.portals
+                                       if len(self.start_failed.get(p.name, ())) >= len(p.start_urls)}
         s = self.summary
         log.info(
             "crawl %s: %s pages, %s bytes, reports new %s / changed %s / unchanged %s, %s errors (run %s)",
@@ -152,7 +155,8 @@ class PortalSpider(Spider):
             for url in portal.start_urls:
                 self.recorder.start_requests += 1
                 yield Request(url, callback=self.parse_page, errback=self.failed,
-                              meta={"kind": "start", "start": True, "hops": 0, "in_area": not is_site_root(url)})
+                              meta={"kind": "start", "start": portal.name, "hops": 0,
+                                    "in_area": not is_site_root(url)})
 
     # -- callbacks -----------------------------------------------------------------------------------------
 
@@ -163,8 +167,8 @@ class PortalSpider(Spider):
         takes it for the report."""
         content_type = _content_type(response)
         form = sniff(response.body, response.url, content_type)
-        if form not in ("html", "text"):
-            yield from self.parse_attachment(response)  # a link that turned out to be a document, whatever its type
+        if form != "html":  # a document (a report saved as text, a PDF behind a page link), whatever its type
+            yield from self.parse_attachment(response)
             return
         try:
             page = load_html(response.body, content_type)
@@ -180,7 +184,7 @@ class PortalSpider(Spider):
             attachments = sorted({url for url in attachment_urls(page.root, response.url)
                                   if self.host_policy.allows(url)}, key=attachment_rank)
             hints = page_hints(page.root) if attachments else {}
-            stored = yield from self._page_report(response, page if form == "html" else None, title)
+            stored = yield from self._page_report(response, page, title)
             if attachments:  # archived always; when the page itself is not the report, they are candidates
                 yield from self._chain(attachments, {"hints": hints, "page_url": response.url, "found": stored})
             elif not stored and kind == LinkKind.REPORT:
@@ -238,23 +242,24 @@ class PortalSpider(Spider):
             stage, message = "fetch", _download_failure(failure) + retries_note(request)
         if meta.get("start") and stage == "fetch":
             self.recorder.start_failures += 1
+            self.start_failed.setdefault(meta["start"], []).append(f"{request.url}: {message}")
         self.recorder.error(request.url, stage=stage, message=message, sha256=meta.get("sha256"))
         if "chain" in meta:
             yield from self._chain(meta["chain"], meta)
 
     # -- helpers -------------------------------------------------------------------------------------------
 
-    def _page_report(self, response: Response, page: HtmlPage | None,
+    def _page_report(self, response: Response, page: HtmlPage,
                      title: str | None) -> Generator[dict[str, Any], None, bool]:
-        """Store the page as a report when it is one; returns whether it is (a 304 counts when it was).
-        `page`: the loaded HTML page, which the parser then takes; None for a plain-text page."""
+        """Store the page as a report when it is one; returns whether it is, with its tables read (a 304 counts
+        when it was). `page`: the loaded HTML page, which the parser then takes."""
         if "not_modified" in response.flags:
             return self.recorder.confirm_unchanged(response.url)
         report = self._parse(response, page)
         if report is None or not is_report(report, title):
             return False
         yield self._item(response, report, page_url=None)
-        return True
+        return report.unread_tables is None  # else its attachments may carry the tables: they are tried too
 
     def _soft_404(self, response: Response, root: etree._Element) -> None:
         """Record a page that answered 200 but says it does not exist where a report was expected."""
@@ -279,6 +284,10 @@ class PortalSpider(Spider):
                             sha256=response.meta.get("sha256"))
 
     def _item(self, response: Response, report: Report, page_url: str | None) -> dict[str, Any]:
+        """A report to store; one whose tables could not be read is stored (shown as unparsed) and is an error."""
+        if report.unread_tables is not None:
+            self.recorder.error(response.url, stage="parse", sha256=response.meta.get("sha256"),
+                                message=f"report stored unparsed: {report.unread_tables}")
         portal = self.portal_for(response.url)
         return {"url": response.url, "sha256": response.meta["sha256"], "report": report, "page_url": page_url,
                 "portal": portal.name, "region": portal.region}

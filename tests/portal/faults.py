@@ -25,10 +25,10 @@ from functools import cache
 from io import BytesIO
 from urllib.parse import urlsplit
 
+from nianbao.demo.server import PortalHandler, PortalServer, Served
+from nianbao.demo.site import LAST_MODIFIED, Page, article, attachments, chrome, column_page, fixture_body
 from parsers.limits import MAX_UNZIPPED
 from tests.gold import FIXTURES, load_gold
-from tests.portal.server import PortalHandler, PortalServer, Served
-from tests.portal.site import LAST_MODIFIED, Page, article, attachments, chrome, column_page, fixture_body
 
 INDEX = "/zwgk/index.html"
 BURST = (500, 502, 503)  # the burst page answers these, in order, then the report

@@ -1,4 +1,5 @@
-"""The pages of a small county portal, built from the fixture reports in tests/fixtures/.
+"""The pages of a small county portal (`nianbao demo`, and the tests' offline portal), built from real-format
+reports shipped beside it in files/ (the same bytes as tests/fixtures/).
 
 It has what real county sites have: a TRS column paged by createPageHTML, a Hanweb column paged only through
 dataproxy.jsp, department and township columns behind unit names, GBK pages, report pages whose report is a
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parent / "files"
 SITE = "湘潭县人民政府"
 LAST_MODIFIED = "Wed, 15 Jan 2025 08:00:00 GMT"
 

@@ -1,4 +1,4 @@
-"""A threaded HTTP server for the test portal, with ETag/Last-Modified and 304, and a log of what it served."""
+"""A threaded HTTP server for the offline portal, with ETag/Last-Modified and 304, and a log of what it served."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from tests.portal.site import FLAKY, HANWEB_COLUMN, LAST_MODIFIED, Page, build_pages, dataproxy_answer
+from nianbao.demo.site import FLAKY, HANWEB_COLUMN, LAST_MODIFIED, Page, build_pages, dataproxy_answer
 
 
 @dataclass(frozen=True)
