@@ -17,9 +17,9 @@ from scrapy.settings import Settings
 
 from crawler.budgets import CrawlBudgets
 from crawler.portals import Portal, load_registry
+from nianbao.demo.server import PortalHandler, PortalServer
+from nianbao.demo.site import Page
 from tests.crawling import run_crawl
-from tests.portal.server import PortalHandler, PortalServer
-from tests.portal.site import Page
 
 UNITS = 30
 

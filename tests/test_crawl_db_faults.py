@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 
 from archive import Archive
+from nianbao.demo import PortalServer
+from nianbao.demo.server import PortalHandler
+from nianbao.demo.site import EXPECTED
 from tests.crawling import run_crawl, start_crawl
-from tests.portal import PortalServer
-from tests.portal.server import PortalHandler
-from tests.portal.site import EXPECTED
 
 DELAY = 1.0  # seconds per answer, one at a time: the crawl's ~30 requests take ~30 s, so the lock falls in its middle
 LOCK_SECONDS = 15

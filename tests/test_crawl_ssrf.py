@@ -16,10 +16,10 @@ import pytest
 
 from crawler.policy import AddressRefused, CheckedResolver, HostPolicy, is_special
 from crawler.portals import Portal
+from nianbao.demo.server import PortalServer
+from nianbao.demo.site import Page, article, attachments, chrome, column_page
 from tests.crawling import run_crawl
 from tests.gold import FIXTURES
-from tests.portal.server import PortalServer
-from tests.portal.site import Page, article, attachments, chrome, column_page
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 TITLE = "湘潭县数据局2024年政府信息公开工作年度报告"
