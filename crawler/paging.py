@@ -47,9 +47,11 @@ DATAPROXY_PATH = "/module/web/jpage/dataproxy.jsp"
 MAX_SCRIPT_PAGES = 500  # a pager claiming more pages than this is believed only this far
 
 
-def trs_pages(text: str, page_url: str) -> list[str]:
+def trs_pages(text: str, page_url: str, limit: int | None = None) -> list[str]:
     """Every page of a list paginated by script, except the current one: from its createPageHTML(...) call
-    (numbers or variables) or, failing that, from a document.write pager loop over a page-count variable."""
+    (numbers or variables) or, failing that, from a document.write pager loop over a page-count variable. The
+    first `limit` pages only (a hostile countPage of 10**9 must not become 10**9 URLs before a budget looks at
+    them)."""
     m = _CREATE_PAGE.search(text)
     if m:
         count, current = _number(m.group(1), text), _number(m.group(2), text)
@@ -59,8 +61,8 @@ def trs_pages(text: str, page_url: str) -> list[str]:
     if not count:
         return []
     current = current or 0
-    names = [f"{name}.{ext}" if i == 0 else f"{name}_{i}.{ext}" for i in range(min(count, MAX_SCRIPT_PAGES))
-             if i != current]
+    pages = range(min(count, MAX_SCRIPT_PAGES) if limit is None else min(count, MAX_SCRIPT_PAGES, limit + 1))
+    names = [f"{name}.{ext}" if i == 0 else f"{name}_{i}.{ext}" for i in pages if i != current]
     return [urljoin(page_url, n) for n in names]
 
 
