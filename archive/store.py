@@ -44,6 +44,8 @@ from parsers import Report
 # Error stages that are policy, not failure (a page robots.txt forbids): recorded so nothing is dropped silently,
 # not counted in a run's errors.
 POLICY_STAGES = ("robots",)
+# How long a write waits for a lock another process holds (the archive's writer then retries; crawler.archive_process).
+BUSY_TIMEOUT_MS = 30_000
 
 
 def now() -> str:
@@ -65,6 +67,8 @@ def open_db(db_path: str | Path, *, create: bool = True) -> Database:
         require_archive(db_path)
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     db = Database(db_path)
+    # Wait this long for another process's lock (`sqlite-utils create-index`, a backup) rather than fail at once.
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     migrate(db)
     return db
 

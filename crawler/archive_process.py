@@ -12,6 +12,11 @@ for a distributed crawl). The Archive and its SQLite connection live in the writ
 in order through a bounded queue: when the writer falls behind, the reactor waits for room (memory stays
 bounded), never the other way round. Writes are fire-and-forget (a failure is logged by the crawl) except
 store_report, whose outcome comes back as a Deferred, and the calls that open and close the run, which wait.
+
+Database faults are loud and lose nothing: the writer checks the file (PRAGMA quick_check) before it opens it; a
+write that meets another process's lock waits and is tried again for BUSY_PATIENCE_SECONDS; a
+write that still fails, or any other database or disk error (a full disk), is never dropped quietly: the crawl is
+told (`on_failure`), stops, and closes its run as `failed` when the archive can still take that.
 Reads (validators for a conditional GET, the body a 304 stands for, whether a URL has a report) use a read-only
 connection in the crawl's own process (ArchiveReader) and see what is committed: what earlier crawls archived,
 which is what they ask about.
@@ -33,18 +38,21 @@ import os
 import pickle
 import queue
 import signal
+import sqlite3
 import sys
 import threading
+import time
 import traceback
 from collections.abc import Callable
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from archive.store import Archive, ArchiveReader
+from archive.store import BUSY_TIMEOUT_MS, Archive, ArchiveReader
 from parsers import Report
 
 log = logging.getLogger(__name__)
@@ -54,12 +62,69 @@ log = logging.getLogger(__name__)
 QUEUE_SIZE = 128
 # How often a blocked side looks whether the other process is still there.
 LIVENESS_SECONDS = 1.0
-_OPENED, _NO_REPLY = 0, -1
+# How long a write that finds the archive locked by another process is tried again before the crawl stops.
+BUSY_PATIENCE_SECONDS = 120.0
+_OPENED, _NO_REPLY, _FAILED = 0, -1, -2
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class ArchiveGone(RuntimeError):
     """The writer process died (killed, out of memory): the crawl cannot archive anything more."""
+
+
+class ArchiveFailed(RuntimeError):
+    """The archive could not be opened or written (damaged, locked past every retry, disk full): the crawl stops
+    and fails. Its message is one line that says which file and why."""
+
+
+def _busy(exc: Exception) -> bool:
+    """SQLITE_BUSY / SQLITE_LOCKED, extended codes included."""
+    return isinstance(exc, sqlite3.OperationalError) and getattr(exc, "sqlite_errorcode", 0) & 0xFF in (5, 6)
+
+
+def _retrying(f: Callable[[], Any], rollback: Callable[[], None] = lambda: None,
+              patience: float = BUSY_PATIENCE_SECONDS) -> Any:
+    """f(), tried again (after `rollback`, a little later each time) while the archive is busy, for `patience`
+    seconds. Why not only the busy timeout: SQLite does not wait for a transaction that has read already (every
+    sqlite-utils insert reads the table's columns first) and now wants to write — it answers SQLITE_BUSY at once,
+    and retrying inside that transaction cannot succeed once the other process has committed (BUSY_SNAPSHOT)."""
+    deadline = time.monotonic() + patience
+    for attempt in itertools.count():
+        try:
+            return f()
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() >= deadline:
+                raise
+            rollback()
+            time.sleep(min(0.05 * 2**attempt, 1.0))
+
+
+def _restart_group(archive: Archive) -> None:
+    """After SQLITE_BUSY, before trying the write again. The archive is in WAL mode: once a transaction has
+    written, it holds the write lock until it commits, so a write can only find the archive busy while its
+    transaction holds no write yet — rolling that transaction back loses nothing, and a fresh one sees what the
+    other process committed."""
+    archive.db.conn.rollback()
+    archive.commit()  # nothing left to commit: closes the (empty) group, so the next write begins a new one
+
+
+def check_archive(db_path: str | Path) -> None:
+    """PRAGMA quick_check on an existing archive, before anything is written to it; ArchiveFailed when damaged."""
+    path = Path(db_path)
+    if not path.exists():
+        return
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        problems = [row[0] for row in _retrying(lambda: conn.execute("PRAGMA quick_check(5)").fetchall())]
+    except sqlite3.DatabaseError as exc:
+        if _busy(exc):
+            raise
+        raise ArchiveFailed(f"the archive {path} is damaged or not an SQLite database ({exc})") from None
+    finally:
+        conn.close()
+    if problems != ["ok"]:
+        raise ArchiveFailed(f"the archive {path} is damaged (PRAGMA quick_check: {'; '.join(problems)})")
 
 
 def _call_from_reactor_thread(f: Callable[..., Any], *args: Any) -> None:
@@ -78,11 +143,17 @@ def _serve(db_path: str, group_seconds: float, jobs: multiprocessing.Queue, repl
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     parent = multiprocessing.parent_process()
     try:
-        archive = Archive(db_path, group_seconds=group_seconds)
-    except Exception as exc:
-        replies.put((_OPENED, False, _portable(exc)))
+        check_archive(db_path)
+        archive = _retrying(lambda: Archive(db_path, group_seconds=group_seconds))
+    except ArchiveFailed as exc:
+        replies.put((_OPENED, False, exc))
+        return
+    except Exception as exc:  # sqlite3.Error, OSError (a missing directory, no permission …)
+        replies.put((_OPENED, False, ArchiveFailed(f"cannot open the archive {db_path}: {type(exc).__name__}: "
+                                                   f"{exc}")))
         return
     replies.put((_OPENED, True, None))
+    failures = 0  # database or disk errors: the first stops the crawl
     while True:
         try:
             # Idle for a whole group: commit it (a busy writer's groups close on their next write).
@@ -90,20 +161,29 @@ def _serve(db_path: str, group_seconds: float, jobs: multiprocessing.Queue, repl
         except queue.Empty:
             if parent is not None and not parent.is_alive():
                 return
-            archive.commit()
-            continue
+            reply_id, op, args, kwargs = _NO_REPLY, "commit", (), {}
+        # A commit holds the write lock already (never rolled back to retry); any other write may start again.
+        restart = partial(_restart_group, archive) if op not in ("commit", "close") else lambda: None
         try:
-            result = getattr(archive, op)(*args, **kwargs)
+            result = _retrying(partial(getattr(archive, op), *args, **kwargs), restart)
         except Exception as exc:
-            if reply_id == _NO_REPLY:
-                where = args[1] if len(args) > 1 else ""
-                replies.put((_NO_REPLY, False, f"archive write {op} failed for {where}:\n{traceback.format_exc()}"))
-            else:
-                replies.put((reply_id, False, _portable(exc)))
+            where = f" for {args[1]}" if len(args) > 1 else ""
+            fatal = isinstance(exc, sqlite3.Error | OSError)
+            if fatal:
+                failures += 1
+                message = f"archive write {op} failed{where}: {type(exc).__name__}: {exc} ({db_path})"
+                if failures == 1:
+                    replies.put((_FAILED, False, message))
+            if reply_id != _NO_REPLY:
+                replies.put((reply_id, False, ArchiveFailed(message) if fatal else _portable(exc)))
+            elif not fatal:  # a bug: with its traceback
+                replies.put((_NO_REPLY, False, f"archive write {op} failed{where}:\n{traceback.format_exc()}"))
         else:
             if reply_id != _NO_REPLY:
                 replies.put((reply_id, True, result))
         if op == "close":  # the last job, whether it worked or not: the crawl is joining this process
+            if failures > 1:
+                replies.put((_NO_REPLY, False, f"{failures - 1} more archive writes failed after the first"))
             return
 
 
@@ -132,6 +212,8 @@ class ArchiveProcess:
         self._db_path = db_path
         self._deliver = deliver
         self._closing = False
+        self.failure: str | None = None  # the first database or disk error: the crawl stops and fails
+        self.on_failure: Callable[[str], None] | None = None  # told of it (on the reactor's thread)
         self.reader: ArchiveReader | None = None
         self._waiting: dict[int, Deferred | Future] = {}
         self._ids = itertools.count(1)
@@ -158,6 +240,12 @@ class ArchiveProcess:
                 continue
             if reply_id == _NO_REPLY:
                 log.error("%s", value)
+                continue
+            if reply_id == _FAILED:
+                log.error("%s", value)
+                self.failure = value
+                if self.on_failure is not None:
+                    self._deliver(self.on_failure, value)
                 continue
             self._settle(self._waiting.pop(reply_id), ok, value)
             if self._closing and not self._waiting:  # that was the answer to close(), the last job

@@ -62,11 +62,15 @@ class JobDirGuard:
 
     def spider_opened(self, spider: Spider) -> None:
         recorder = spider.recorder
+        if recorder is None:  # the archive could not be opened: leave the job's state as the last crawl left it
+            return
         if self.killed_run is not None:
             recorder.archive.close_killed_run(self.killed_run)
         (self.path / MARKER).write_text(str(recorder.run_id))
 
     def spider_closed(self, spider: Spider, reason: str) -> None:
+        if spider.recorder is None:
+            return
         if reason == "finished":
             self._clear()
         (self.path / MARKER).unlink(missing_ok=True)

@@ -44,10 +44,11 @@ class Link:
     text: str
 
 
-def page_links(root: etree._Element, base_url: str) -> list[Link]:
+def page_links(root: etree._Element, base_url: str, limit: int | None = None) -> list[Link]:
     """Every <a href> of a page, absolute and without fragment; text is the title attribute when the visible
-    text is shorter (lists truncate long report titles to "…年度报…")."""
-    links = []
+    text is shorter (lists truncate long report titles to "…年度报…"). With `limit`, at most limit + 1 (enough
+    to tell that a page has more than `limit`, without building a million links first)."""
+    links: list[Link] = []
     # lxml's own iteration, not parsel's css("a[href]") and "::text": the same elements and text nodes in the
     # same order, without a Selector object per anchor and per text (a list page's links cost 1.8 ms that way).
     for anchor in root.iter("a"):
@@ -58,6 +59,8 @@ def page_links(root: etree._Element, base_url: str) -> list[Link]:
         title = " ".join((anchor.get("title") or "").split())
         url = urldefrag(urljoin(base_url, href))[0]
         links.append(Link(url=url, text=title if len(title) > len(text) else text))
+        if limit is not None and len(links) > limit:
+            break
     return links
 
 

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+PORTAL_BUDGETS = ("pager_pages", "page_links", "portal_requests")  # crawler.budgets: what an entry may set
+
 
 class UnknownPortal(ValueError):
     """A portal name that is not in the registry."""
@@ -24,6 +26,7 @@ class Portal:
     region: str | None = None
     region_code: str | None = None
     hints: dict[str, Any] = field(default_factory=dict)
+    budgets: dict[str, int] = field(default_factory=dict)  # crawler.budgets limits of its own (pager_pages …)
 
 
 # A registry of your own instead of the shipped one (`nianbao crawl --registry FILE` sets it).
@@ -43,12 +46,23 @@ def load_registry(text: str | None = None) -> dict[str, Portal]:
             name=entry["name"], start_urls=tuple(entry["start_urls"]),
             hosts=tuple(entry.get("hosts") or sorted({urlsplit(u).hostname for u in entry["start_urls"]})),
             region=entry.get("region"), region_code=str(entry["region_code"]) if entry.get("region_code") else None,
-            hints=entry.get("hints") or {},
+            hints=entry.get("hints") or {}, budgets=_budgets(entry),
         )
         if portal.name in portals:
             raise ValueError(f"portal {portal.name!r} is registered twice")
         portals[portal.name] = portal
     return portals
+
+
+def _budgets(entry: dict[str, Any]) -> dict[str, int]:
+    """An entry's `budgets:` (crawler.budgets), checked: a typo must not leave a portal without its limit."""
+    budgets = entry.get("budgets") or {}
+    wrong = [k for k, v in budgets.items()
+             if k not in PORTAL_BUDGETS or not isinstance(v, int) or isinstance(v, bool) or v < 1]
+    if wrong:
+        raise ValueError(f"portal {entry['name']!r}: bad budgets {', '.join(map(repr, wrong))} "
+                         f"(each of {', '.join(PORTAL_BUDGETS)} is a whole number above 0)")
+    return dict(budgets)
 
 
 def resolve(names: list[str] | None, start_urls: list[str] | None) -> list[Portal]:
@@ -76,5 +90,6 @@ def resolve(names: list[str] | None, start_urls: list[str] | None) -> list[Porta
             region=registered.region if registered else None,
             region_code=registered.region_code if registered else None,
             hints=registered.hints if registered else {},
+            budgets=registered.budgets if registered else {},
         ))
     return chosen

@@ -13,7 +13,7 @@ from typing import Any
 from twisted.internet.defer import Deferred, maybeDeferred
 
 from archive.store import POLICY_STAGES
-from crawler.archive_process import ArchiveProcess
+from crawler.archive_process import ArchiveFailed, ArchiveGone, ArchiveProcess
 from parsers import Report
 
 log = logging.getLogger(__name__)
@@ -88,8 +88,18 @@ class CrawlRecorder:
         return True
 
     def finish(self, reason: str) -> dict[str, Any]:
-        """Close the run (its status: run_status)."""
-        status = run_status(self.start_requests, self.start_failures, reason)
-        row = self.archive.finish_run(self.run_id, pages=self.pages, errors=self.errors, status=status)
-        self.archive.close()
-        return row
+        """Close the run (its status: run_status; "failed" after an archive failure, with "error" saying what
+        failed). When the archive cannot take even that, the row is what this crawl counted."""
+        failure = getattr(self.archive, "failure", None)
+        status = "failed" if failure else run_status(self.start_requests, self.start_failures, reason)
+        counted = {"id": self.run_id, "status": status, "pages": self.pages, "bytes": None, "errors": self.errors,
+                   **{f"reports_{k}": n for k, n in self.outcomes.items()}}
+        try:
+            row = self.archive.finish_run(self.run_id, pages=self.pages, errors=self.errors, status=status)
+        except (ArchiveFailed, ArchiveGone) as exc:
+            row, failure = counted, failure or str(exc)
+        try:
+            self.archive.close()
+        except (ArchiveFailed, ArchiveGone) as exc:
+            failure = failure or str(exc)
+        return {**row, "status": "failed", "error": failure} if failure else row

@@ -17,6 +17,17 @@ NIANBAO_CONTACT = os.environ.get("NIANBAO_CONTACT", "https://github.com/nianbao/
 # Link hops from a start page through disclosure navigation (政务公开 -> 信息公开年报 -> 部门 -> 栏目);
 # pagination and report links do not count.
 NIANBAO_MAX_HOPS = 5
+# Crawl budgets (crawler/budgets.py; a registry entry may set its own `budgets:`). A county portal's 年报 column
+# holds ~100 bodies x 10 years ≈ 1,000 reports, 15-20 a list page: ~70 pages; each limit is far above that.
+# An endless pager chain is sequential at DOWNLOAD_DELAY 1 s (AutoThrottle never goes below it): 150 pages x
+# (1 s + ≤0.5 s latency) ≈ 225 s, so such a trap ends within 5 minutes at the default politeness.
+NIANBAO_BUDGET_PAGER_PAGES = 150
+# A list page carries ~100-300 links (menus included).
+NIANBAO_BUDGET_PAGE_LINKS = 2_000
+# A county portal's crawl is a few hundred to a few thousand requests; 20,000 is 5.5 hours at 1 request a second.
+NIANBAO_BUDGET_PORTAL_REQUESTS = 20_000
+# Every registered portal together (0: no limit).
+NIANBAO_BUDGET_CRAWL_REQUESTS = 100_000
 # The archive commits the writes of this many seconds together: a commit costs more than writing a report, and a
 # kill loses at most these seconds of work (whole pages only), plus the writes queued for the archive's writer
 # process (crawler.archive_process.QUEUE_SIZE), which the next crawl fetches again.
@@ -45,13 +56,21 @@ LOGSTATS_INTERVAL = 30.0  # the progress line: pages crawled, reports stored ("i
 LOG_LEVEL = "INFO"
 
 DOWNLOADER_MIDDLEWARES = {
+    # Requests pass from low numbers to high: the host policy sees every request first, redirect hops included
+    # (crawler/policy.py); Scrapy's offsite check (50) skips dont_filter requests, the policy does not.
+    "crawler.policy.HostPolicyMiddleware": 40,
+    "crawler.budgets.BudgetMiddleware": 45,  # counts what the policy let through
     # Responses pass from high numbers to low. Decompression moves from 590 to 610 so that the archive (605)
     # stores decoded bodies yet sees every response before Redirect (600) and Retry (550) act on it: a 301 and
     # a 500 that is retried are fetches too.
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": 610,
     "crawler.middlewares.ArchiveFetchesMiddleware": 605,
     "crawler.middlewares.BrokenResponsesMiddleware": 604,
+    # JS cookie challenges and WAF block pages: archived (605), then never retried, followed or parsed.
+    "crawler.challenge.ChallengeMiddleware": 603,
 }
+# Resolves names for connections and refuses an address the host policy refuses (DNS rebinding).
+TWISTED_DNS_RESOLVER = "crawler.policy.CheckedResolver"
 ITEM_PIPELINES = {"crawler.pipelines.StoreReportsPipeline": 300}
 # With JOBDIR set (nianbao crawl --jobdir): resume after a stop, recover after a kill, start fresh after a finish.
 EXTENSIONS = {"crawler.jobdir.JobDirGuard": 0}

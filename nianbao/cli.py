@@ -164,6 +164,8 @@ def _run_crawl(db_path: str, portals: list[str] | None, start_urls: list[str] | 
 
 
 def _print_crawl_summary(summary: dict[str, Any], db_path: str) -> None:
+    from crawler.challenge import ADVICE
+
     if summary.get("id") is None:
         click.echo(f"crawl failed before it started (see the messages above); archive: {db_path}", err=True)
         return
@@ -175,6 +177,9 @@ def _print_crawl_summary(summary: dict[str, Any], db_path: str) -> None:
     for portal, failures in (summary.get("unreachable") or {}).items():
         more = f" (and {len(failures) - 1} more start pages)" if len(failures) > 1 else ""
         click.echo(f"portal {portal}: not reachable — {failures[0]}{more}", err=True)
+    for portal, what in (summary.get("blocked") or {}).items():  # a challenge at a start page is told above
+        if portal not in (summary.get("unreachable") or {}):
+            click.echo(f"portal {portal}: blocked — {what}; {ADVICE}", err=True)
 
 
 @main.command("archive-writer")

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from crawler.archive_process import ArchiveProcess
+from crawler.archive_process import ArchiveFailed, ArchiveProcess
 from parsers import parse
 from tests.gold import FIXTURES
 
@@ -77,7 +77,8 @@ def test_a_failed_write_is_reported_and_the_writes_after_it_still_land(tmp_path:
     failures: list[BaseException] = []
     # A report whose body was never archived: store_report refuses it, and says so through the Deferred.
     archive.store_report(run, "http://x/a", "0" * 64, parse(BODY)).addErrback(lambda f: failures.append(f.value))
-    # A fire-and-forget write that fails (no such run: foreign key) is logged with what it was for.
+    # A fire-and-forget write that fails (no such run: foreign key) is logged with what it was for; a database
+    # error is a failure of the archive (`failure`: the crawl stops), yet the writes after it still land.
     with caplog.at_level(logging.ERROR, logger="crawler.archive_process"):
         archive.record_error(999, "http://x/b", stage="fetch", message="HTTP 404")
         archive.record_error(run, "http://x/c", stage="fetch", message="HTTP 404")
@@ -86,6 +87,7 @@ def test_a_failed_write_is_reported_and_the_writes_after_it_still_land(tmp_path:
     assert len(failures) == 1 and "no archived body" in str(failures[0])
     [logged] = [r.getMessage() for r in caplog.records]
     assert logged.startswith("archive write record_error failed for http://x/b:") and "FOREIGN KEY" in logged
+    assert archive.failure == logged
     with sqlite3.connect(tmp_path / "nianbao.db") as db:
         assert db.execute("SELECT url FROM errors").fetchall() == [("http://x/c",)]
 
@@ -105,5 +107,5 @@ def test_close_applies_everything_queued(tmp_path: Path) -> None:
 def test_an_archive_that_cannot_be_opened_fails_the_run_with_its_reason(tmp_path: Path) -> None:
     (tmp_path / "nianbao.db").mkdir()  # a directory where the database should be
     archive = _opened(tmp_path)
-    with pytest.raises(sqlite3.OperationalError, match="unable to open database file"):
+    with pytest.raises(ArchiveFailed, match=r"cannot open the archive .*: OperationalError: unable to open database"):
         archive.start_run(portals=[], start_urls=[])

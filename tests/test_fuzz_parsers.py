@@ -75,4 +75,5 @@ def test_template_words_in_random_tables(rows, separator, as_html):
         # a table was found: every value is a number or None, and every rule was evaluated
         for row in result.applications.values():
             assert all(v is None or isinstance(v, int | float) for v in row.values())
-        assert len(result.checks) == 6
+        # every rule of the spec, plus "tables_read" where another table's labels are there but it was not read
+        assert len([c for c in result.checks if c["rule"] != "tables_read"]) == 6

@@ -20,6 +20,11 @@ from tests.live import free_port
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _env() -> dict[str, str]:
+    """The environment without what would make the checkout importable or change the registry."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NIANBAO_REGISTRY")}
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """A fresh virtualenv holding the nianbao wheel built from this checkout. Its dependencies come from the
@@ -27,21 +32,17 @@ def installed(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
                     "-w", str(root / "dist"), str(REPO)], check=True, cwd=root, capture_output=True,
-                   env={**os.environ, "PYTHONWARNINGS": "ignore"})
+                   env={**_env(), "PYTHONWARNINGS": "ignore"})
     (wheel,) = (root / "dist").glob("nianbao-*.whl")
     venv = root / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, env=_env())
     python = venv / "bin" / "python"
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet", "--no-deps",
-                    str(wheel)], check=True, capture_output=True)
+                    str(wheel)], check=True, capture_output=True, env=_env())
     site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
                                check=True, capture_output=True, text=True).stdout.strip())
     (site / "zz_dependencies.pth").write_text(sysconfig.get_path("purelib") + "\n")
     return venv
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "NIANBAO_REGISTRY")}
 
 
 def test_the_wheel_demos_and_serves_outside_the_checkout(installed, tmp_path):

@@ -10,9 +10,14 @@ Whatever goes wrong becomes an `errors` row and the crawl goes on; its stage say
   body cut short (its bytes are archived), a redirect loop, a download over DOWNLOAD_MAXSIZE (cancelled once its
   Content-Length announces it, nothing archived);
 - robots: refused by robots.txt (policy, not counted as a failure); ignored: another request Scrapy dropped;
+- policy: not sent, refused by the host policy (crawler.policy: a redirect off the crawl's hosts and ports, or to a
+  private address); budget: a crawl budget was reached (crawler.budgets);
 - parse: the archived bytes could not be read (damaged, encrypted, over a size limit, a zip bomb);
 - recognise: a report link led to a page that is no report: titled as one without tables or attachment, or a
-  "soft 404" (answered 200 with a page-not-found page).
+  "soft 404" (answered 200 with a page-not-found page);
+- paging: a list continues where the crawler cannot follow (TRS list2.trsapi "动静结合" lists);
+- blocked: the portal answered with a JavaScript challenge or a WAF block page (crawler.challenge), archived but
+  never parsed; the crawl's summary lists the blocked portals and what to do.
 A page that was a report and now fails keeps its stored versions: an error never replaces a report.
 """
 
@@ -31,9 +36,12 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from crawler.archive_process import ArchiveProcess
+from crawler.archive_process import ArchiveFailed, ArchiveProcess
+from crawler.budgets import CrawlBudgets
+from crawler.challenge import ADVICE, BlockedResponse
 from crawler.links import (
     Link,
     LinkKind,
@@ -45,8 +53,19 @@ from crawler.links import (
     page_links,
 )
 from crawler.middlewares import BrokenResponse, retries_note
-from crawler.paging import HanwebColumn, dataproxy_ranges, dataproxy_url, hanweb_column, hanweb_records, trs_pages
+from crawler.paging import (
+    HanwebColumn,
+    dataproxy_ranges,
+    dataproxy_url,
+    hanweb_column,
+    hanweb_records,
+    numbered_pages,
+    refresh_targets,
+    trs_dynamic_list,
+    trs_pages,
+)
 from crawler.parse_pool import ParsePool
+from crawler.policy import HostPolicy, Refused
 from crawler.portals import Portal, resolve
 from crawler.recognise import is_not_found_page, is_report, page_hints, page_title, title_suggests_report, with_hints
 from crawler.recorder import CrawlRecorder
@@ -74,12 +93,15 @@ class PortalSpider(Spider):
         super().__init__(**kwargs)
         self.portals: list[Portal] = resolve(_split(portals), _split(start_urls))
         self.allowed_domains = sorted({host for p in self.portals for host in p.hosts})
+        self.host_policy = HostPolicy.for_portals(self.portals)  # crawler.policy: every request passes it
         self.report_paths = {p.name: re.compile(p.hints["report_path"]) for p in self.portals
                              if p.hints.get("report_path")}
         self.recorder: CrawlRecorder | None = None
+        self.budgets: CrawlBudgets | None = None  # set with the settings (from_crawler)
         self.archive: ArchiveProcess | None = None
         self.summary: dict[str, Any] | None = None
         self.start_failed: dict[str, list[str]] = {}  # portal name -> "url: why" of each start page that failed
+        self.blocked: dict[str, str] = {}  # portal name -> the first challenge or block page it answered with
         self.parse_pool: ParsePool | None = None  # started by the first attachment to parse
 
     @classmethod
@@ -93,6 +115,7 @@ class PortalSpider(Spider):
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
         crawler.signals.connect(spider.opened, signal=signals.spider_opened)
+        spider.budgets = CrawlBudgets(spider.portals, crawler.settings, spider._budget_reached)
         spider.archive = spider.archive_writer()
         return spider
 
@@ -103,10 +126,32 @@ class PortalSpider(Spider):
                               group_seconds=self.settings.getfloat("NIANBAO_COMMIT_SECONDS"))
 
     def opened(self) -> None:
-        self.recorder = CrawlRecorder.open(self.archive, portals=[p.name for p in self.portals],
-                                           start_urls=[u for p in self.portals for u in p.start_urls])
+        """Start the run; when the archive cannot be opened (damaged, locked past every retry), say so in one
+        line and crawl nothing (`start` yields no request, `closed` reports the run failed)."""
+        self.archive.on_failure = self._archive_failed
+        try:
+            self.recorder = CrawlRecorder.open(self.archive, portals=[p.name for p in self.portals],
+                                               start_urls=[u for p in self.portals for u in p.start_urls])
+        except ArchiveFailed as exc:
+            log.error("cannot crawl: %s", exc)
+            self.summary = {"status": "failed", "error": str(exc)}
+            # Nothing may be fetched (a JOBDIR's saved queue included, which closing keeps for the next crawl).
+            self.crawler.engine.pause()
+            self._close("archive_failed")
+
+    def _archive_failed(self, message: str) -> None:
+        log.error("stopping the crawl: the archive cannot be written (%s)", message)
+        self._close("archive_failed")
+
+    def _close(self, reason: str) -> None:
+        """Close the spider once the current callback (or signal) is over."""
+        from twisted.internet import reactor
+
+        reactor.callLater(0, lambda: deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason)))
 
     def closed(self, reason: str) -> None:
+        if self.recorder is None:  # the archive could not be opened (opened said why)
+            return
         self.summary = self.recorder.finish(reason)
         self.summary["unreachable"] = {p.name: self.start_failed[p.name] for p in self.portals
                                        if len(self.start_failed.get(p.name, ())) >= len(p.start_urls)}
@@ -116,8 +161,16 @@ class PortalSpider(Spider):
             s["status"], s["pages"], s["bytes"], s["reports_new"], s["reports_changed"], s["reports_unchanged"],
             s["errors"], s["id"],
         )
+        self.summary = {**s, "blocked": dict(self.blocked)}
+        for portal, what in self.blocked.items():
+            log.warning("portal %s is blocked: %s; %s", portal, what, ADVICE)
+        if self.budgets.summary():
+            log.warning("crawl %s: %s", s["id"], self.budgets.summary())
+            self.summary["budgets"] = self.budgets.summary()
 
     async def start(self):
+        if self.recorder is None:
+            return
         for portal in self.portals:
             for url in portal.start_urls:
                 self.recorder.start_requests += 1
@@ -148,10 +201,12 @@ class PortalSpider(Spider):
             return
         kind = response.meta.get("kind")
         title = page_title(page.root)
-        links = page_links(page.root, response.url) if kind != LinkKind.REPORT else []
+        portal = self.portal_for(response.url).name
+        links = [] if kind == LinkKind.REPORT else self.budgets.page_links(
+            portal, response.url, lambda limit: page_links(page.root, response.url, limit))
         if title_suggests_report(title):
             attachments = sorted({url for url in attachment_urls(page.root, response.url)
-                                  if followable(url, self.allowed_domains)}, key=attachment_rank)
+                                  if self.host_policy.allows(url)}, key=attachment_rank)
             hints = page_hints(page.root) if attachments else {}
             stored = yield from self._page_report(response, page, title)
             if attachments:  # archived always; when the page itself is not the report, they are candidates
@@ -197,15 +252,23 @@ class PortalSpider(Spider):
         """A request that failed for good (after retries): recorded, and the crawl goes on."""
         request = failure.request
         meta = request.meta
-        if failure.check(HttpError):
+        if failure.check(BlockedResponse):
+            stage, message = "blocked", f"{self.portal_for(request.url).name}: {failure.value}"
+            self.blocked.setdefault(self.portal_for(request.url).name, f"{failure.value.block} at {request.url}")
+        elif failure.check(HttpError):
             stage, message = "fetch", f"HTTP {failure.value.response.status}{retries_note(request)}"
         elif failure.check(BrokenResponse):
             stage, message = "fetch", str(failure.value)
+        elif failure.check(Refused):
+            if not failure.value.record:  # kept out by a budget that recorded itself once
+                yield from self._chain(meta.get("chain", []), meta)
+                return
+            stage, message = failure.value.stage, str(failure.value)
         elif failure.check(IgnoreRequest):
             stage, message = ("robots" if "robots" in str(failure.value) else "ignored"), str(failure.value)
         else:
             stage, message = "fetch", _download_failure(failure) + retries_note(request)
-        if meta.get("start") and stage == "fetch":
+        if meta.get("start") and stage in ("fetch", "blocked"):
             self.recorder.start_failures += 1
             self.start_failed.setdefault(meta["start"], []).append(f"{request.url}: {message}")
         self.recorder.error(request.url, stage=stage, message=message, sha256=meta.get("sha256"))
@@ -270,7 +333,7 @@ class PortalSpider(Spider):
         if report.unread_tables is not None:
             self.recorder.error(response.url, stage="parse", sha256=response.meta.get("sha256"),
                                 message=f"report stored unparsed: {report.unread_tables}")
-        portal = self._portal_for(response.url)
+        portal = self.portal_for(response.url)
         return {"url": response.url, "sha256": response.meta["sha256"], "report": report, "page_url": page_url,
                 "portal": portal.name, "region": portal.region}
 
@@ -287,13 +350,21 @@ class PortalSpider(Spider):
         """Follow a listing's `links` (read off its tree) and the pages its scripts name (read from its `text`,
         decoded as the parser decoded it: Scrapy believes the declared charset, and portals declare UTF-8 around
         GBK bytes, or the reverse)."""
-        yield from self._follow(links, response.meta)
-        trs = [Link(url, "") for url in trs_pages(text, response.url)]
-        yield from self._follow(trs, response.meta, kind=LinkKind.PAGER)
+        # Pages reached by pagers from here are one chain (pager_pages budget), however they branch.
+        meta = {**response.meta, "pager_of": response.meta.get("pager_of") or response.url}
+        yield from self._follow(links, meta)
+        pager_pages = self.budgets.limits[self.portal_for(response.url).name]["pager_pages"]
+        pages = [Link(url, "") for url in trs_pages(text, response.url, limit=pager_pages)]
+        yield from self._follow(pages + numbered_pages(links, response.url), meta, kind=LinkKind.PAGER)
+        redirects = [Link(url, "") for url in refresh_targets(text, response.url)]
+        yield from self._follow(redirects, meta, kind=LinkKind.NAV)
+        dynamic = trs_dynamic_list(text)
+        if dynamic is not None:  # never silently: the records behind the script are missed
+            self.recorder.error(response.url, stage="paging", message=str(dynamic), sha256=response.meta.get("sha256"))
         column = hanweb_column(text, response.url)
         if column is not None:
-            yield from self._follow(self._record_links(hanweb_records(text), response.url), response.meta)
-            yield from self._dataproxy(column, {**response.meta, "in_area": True})
+            yield from self._follow(self._record_links(hanweb_records(text), response.url), meta)
+            yield from self._dataproxy(column, {**meta, "in_area": True})
 
     def _record_links(self, records: list[str], base_url: str) -> list[Link]:
         return [link for record in records for link in page_links(Selector(text=record).root, base_url)]
@@ -301,22 +372,24 @@ class PortalSpider(Spider):
     def _dataproxy(self, column: HanwebColumn, meta: dict[str, Any], start: int | None = None) -> Iterator[Request]:
         for first, last in dataproxy_ranges(column, self.settings.getint("NIANBAO_HANWEB_GROUP"), start=start):
             url = dataproxy_url(column, first, last)
-            if followable(url, self.allowed_domains):
+            if self.host_policy.allows(url) and self._pager_page(url, meta):
                 yield FormRequest(url, formdata=column.fields, callback=self.parse_dataproxy, errback=self.failed,
                                   priority=PRIORITY[LinkKind.PAGER],
                                   meta={"kind": LinkKind.PAGER, "hops": meta.get("hops", 0), "in_area": True,
-                                        "hanweb": column, "records": (first, last)})
+                                        "hanweb": column, "records": (first, last), "pager_of": meta["pager_of"]})
 
     def _follow(self, links: list[Link], meta: dict[str, Any], kind: LinkKind | None = None) -> Iterator[Request]:
         """Requests for the links worth following; `kind` forces one kind (pages a script pager names)."""
         forced, hops, in_area = kind, meta.get("hops", 0), meta.get("in_area", False)
         max_hops = self.settings.getint("NIANBAO_MAX_HOPS")
         for link in links:
-            if not followable(link.url, self.allowed_domains):
+            if not self.host_policy.allows(link.url):
                 continue
-            portal = self._portal_for(link.url)
+            portal = self.portal_for(link.url)
             kind = forced or classify(link, in_area=in_area, report_path=self.report_paths.get(portal.name))
             if kind is None or (kind is LinkKind.NAV and hops >= max_hops):
+                continue
+            if kind is LinkKind.PAGER and not self._pager_page(link.url, meta):
                 continue
             if kind is LinkKind.REPORT:
                 yield self._conditional(link.url, self.parse_page, {"kind": kind, "hops": hops, "in_area": True},
@@ -327,7 +400,8 @@ class PortalSpider(Spider):
             else:
                 yield Request(link.url, callback=self.parse_page, errback=self.failed, priority=PRIORITY[kind],
                               meta={"kind": kind, "hops": hops + (kind is LinkKind.NAV),
-                                    "in_area": in_area or kind is LinkKind.NAV})
+                                    "in_area": in_area or kind is LinkKind.NAV,
+                                    **({"pager_of": meta["pager_of"]} if kind is LinkKind.PAGER else {})})
 
     def _conditional(self, url: str, callback, meta: dict[str, Any], *, priority: int,
                      dont_filter: bool = False) -> Request:
@@ -342,7 +416,15 @@ class PortalSpider(Spider):
         return Request(url, callback=callback, errback=self.failed, headers=headers, priority=priority,
                        dont_filter=dont_filter, meta={**meta, "conditional": bool(headers)})
 
-    def _portal_for(self, url: str) -> Portal:
+    def _pager_page(self, url: str, meta: dict[str, Any]) -> bool:
+        """Whether `url`, the next page of the chain meta["pager_of"] starts, is within the pager_pages budget."""
+        return self.budgets.pager_page(self.portal_for(url).name, meta["pager_of"], url)
+
+    def _budget_reached(self, url: str, message: str) -> None:
+        self.recorder.error(url, stage="budget", message=message)
+
+    def portal_for(self, url: str) -> Portal:
+        """The portal `url` belongs to (by host), for its region and its budgets."""
         return next((p for p in self.portals if followable(url, p.hosts)), self.portals[0])
 
 
