@@ -8,7 +8,7 @@ PYTHON  ?= python3
 DB      ?= data/nianbao.db
 PORT    ?= 8001
 BIN      = $(VENV)/bin
-PIP      = PYTHONWARNINGS=ignore $(BIN)/pip --quiet --disable-pip-version-check
+PIP      = PYTHONWARNINGS=ignore $(BIN)/pip -qq --disable-pip-version-check  # errors only
 # Debian packages, by what needs them. Crawling real portals: libreoffice-writer-nogui converts DOC/WPS
 # attachments (without it those attachments are `parse` error rows; HTML, text, PDF, DOCX, XLS/XLSX and scans
 # are read without it). The demo needs none. Tests: also chromium + chromium-driver and fonts-noto-cjk (the
