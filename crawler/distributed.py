@@ -37,6 +37,7 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.queue import PriorityQueue
 
+from archive.sink import Message, RecordError, RecordFetch, StoreReport
 from crawler.recorder import CrawlRecorder
 from crawler.run import run_spider
 from crawler.spiders.portal import PortalSpider
@@ -166,39 +167,84 @@ class ClaimingQueue(PriorityQueue):
         return self._decode_request(data) if data else None
 
 
-class JournalArchive:
-    """The part of archive.store.Archive a crawl writes through, as messages on the crawl's journal.
+@dataclass(frozen=True, kw_only=True)
+class WorkerStarted(Message):
+    """A worker joined the crawl (the first one makes the writer open the run)."""
 
-    Each message is (Archive method, args, kwargs) without the run id — the writer owns the run and passes its
-    own. Reads have no answer here (see the module docstring): validators are always empty, so the spider never
-    makes a conditional GET and never needs an archived body or Archive.mark_unchanged.
+    op = "started"
+    worker: str
+    portals: list[str]
+    start_urls: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerFinished(Message):
+    """A worker is done, with the counts the run's row needs (crawler.writer adds up all workers')."""
+
+    op = "finished"
+    worker: str
+    reason: str
+    pages: int
+    errors: int
+    start_requests: int
+    start_failures: int
+
+
+class JournalArchive:
+    """The ArchiveSink of a distributed worker: every write is a message on the crawl's journal.
+
+    Run ids are None: the writer owns the run and fills in its own. Reads have no answer here (see the module
+    docstring): validators are always empty, so the spider never makes a conditional GET.
     """
 
-    def __init__(self, redis: Redis, journal: str) -> None:
+    def __init__(self, redis: Redis, journal: str, worker: str = "") -> None:
         self.redis = redis
         self.journal = journal
+        self.worker = worker
 
-    def send(self, op: str, *args: Any, **kwargs: Any) -> None:
-        self.redis.rpush(self.journal, pickle.dumps((op, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+    def send(self, message: Message) -> None:
+        self.redis.rpush(self.journal, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def record_fetch(self, run_id: int, url: str, *, status: int, body: bytes, headers: dict[str, str],
+    def start_run(self, portals: list[str], start_urls: list[str]) -> None:
+        self.send(WorkerStarted(worker=self.worker, portals=portals, start_urls=start_urls))
+
+    def close_killed_run(self, run_id: int) -> None:
+        raise NotImplementedError("a distributed crawl resumes from Redis, not from a JOBDIR")
+
+    def record_fetch(self, run_id: int | None, url: str, *, status: int, body: bytes, headers: dict[str, str],
                      method: str = "GET") -> str:
         """Queue the fetch; returns the sha256 the writer's Archive.record_fetch will file the body under."""
-        self.send("record_fetch", url, status=status, body=body, headers=headers, method=method)
+        self.send(RecordFetch(run_id=None, url=url, status=status, body=body, headers=headers, method=method))
         return "" if status == 304 and not body else hashlib.sha256(body).hexdigest()
 
-    def record_error(self, run_id: int, url: str | None, *, stage: str, message: str,
+    def record_error(self, run_id: int | None, url: str | None, *, stage: str, message: str,
                      sha256: str | None = None) -> None:
-        self.send("record_error", url, stage=stage, message=message, sha256=sha256)
+        self.send(RecordError(run_id=None, url=url, stage=stage, message=message, sha256=sha256))
 
-    def store_report(self, run_id: int, url: str, sha256: str, report: Report, *, portal: str | None = None,
+    def store_report(self, run_id: int | None, url: str, sha256: str, report: Report, *, portal: str | None = None,
                      region: str | None = None, page_url: str | None = None) -> str:
         """Queue the report; whether it is new, changed or unchanged only the writer can tell."""
-        self.send("store_report", url, sha256, report, portal=portal, region=region, page_url=page_url)
+        self.send(StoreReport(run_id=None, url=url, sha256=sha256, report=report, portal=portal, region=region,
+                              page_url=page_url))
         return "queued"
+
+    def mark_unchanged(self, run_id: int | None, url: str) -> bool:
+        return False  # never asked: no validators, so no 304
+
+    def finish_run(self, run_id: int | None, *, pages: int, errors: int, status: str = "finished",
+                   start_requests: int = 0, start_failures: int = 0) -> dict[str, Any]:
+        """Tell the writer this worker is done (`status`: how its engine closed); the writer closes the run once
+        every worker has."""
+        counts = {"pages": pages, "errors": errors, "start_requests": start_requests,
+                  "start_failures": start_failures}
+        self.send(WorkerFinished(worker=self.worker, reason=status, **counts))
+        return {"worker": self.worker, "status": status, **counts}
 
     def validators(self, url: str) -> dict[str, str | None]:
         return {"etag": None, "last_modified": None, "sha256": None}
+
+    def get_blob(self, sha256: str) -> bytes:
+        raise KeyError(sha256)  # the bodies are on the writer's machine
 
     def close(self) -> None:
         self.redis.close()
@@ -216,11 +262,10 @@ class WorkerRecorder(CrawlRecorder):
 
     def finish(self, reason: str) -> dict[str, Any]:
         """Tell the writer this worker is done, with the counts the run's row needs."""
-        counts = {"pages": self.pages, "errors": self.errors, "start_requests": self.start_requests,
-                  "start_failures": self.start_failures}
-        self.archive.send("finished", worker=self.worker, reason=reason, **counts)
+        done = self.archive.finish_run(None, pages=self.pages, errors=self.errors, status=reason,
+                                       start_requests=self.start_requests, start_failures=self.start_failures)
         self.archive.close()
-        return {"worker": self.worker, "status": reason, "reports": self.outcomes["queued"], **counts}
+        return {**done, "reports": self.outcomes["queued"]}
 
 
 class WorkerSpider(PortalSpider):
@@ -242,9 +287,8 @@ class WorkerSpider(PortalSpider):
         self.worker = self.settings["NIANBAO_WORKER_ID"]
         redis = connect(self.settings["REDIS_URL"])
         self._settle = redis.register_script(_SETTLE)
-        archive = JournalArchive(redis, keys.journal)  # closes the connection when the worker finishes
-        portals, start_urls = [p.name for p in self.portals], [u for p in self.portals for u in p.start_urls]
-        archive.send("started", worker=self.worker, portals=portals, start_urls=start_urls)
+        archive = JournalArchive(redis, keys.journal, self.worker)  # closes the connection when the worker finishes
+        archive.start_run([p.name for p in self.portals], [u for p in self.portals for u in p.start_urls])
         self.recorder = WorkerRecorder(archive=archive, run_id=0, worker=self.worker)
         # Scrapy has no setting for its heartbeat; the engine starts it after spider_opened, with this interval.
         # Should Scrapy rename it, idle workers poll every 5 s again: slower to join in, never wrong.
