@@ -29,18 +29,19 @@ import logging
 import pickle
 import re
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
-from scrapy import signals
+from scrapy import Spider, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.queue import PriorityQueue
 
 from archive.sink import Message, RecordError, RecordFetch, StoreReport
-from crawler.recorder import CrawlRecorder
+from crawler.recorder import REPORTS, START_FAILURES, START_REQUESTS
 from crawler.run import run_spider
 from crawler.spiders.portal import PortalSpider
+from crawler.storage import ArchiveStorage
 from parsers import Report
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,8 @@ def worker_settings(redis_url: str, crawl_key: str, worker_id: str) -> dict[str,
         "NIANBAO_CRAWL_KEY": crawl_key,
         "NIANBAO_WORKER_ID": worker_id,
         "NIANBAO_IDLE_POLL": 1.0,
+        # The journal instead of the archive; no JobDirGuard (the frontier is in Redis).
+        "EXTENSIONS": {"crawler.distributed.WorkerStorage": 0},
     }
 
 
@@ -250,58 +253,39 @@ class JournalArchive:
         self.redis.close()
 
 
-@dataclass
-class WorkerRecorder(CrawlRecorder):
-    """CrawlRecorder writing to the journal. Its counts are this worker's; the writer adds up all workers'.
+class WorkerStorage(ArchiveStorage):
+    """ArchiveStorage for one worker of a distributed crawl: it writes to the crawl's journal, counts this
+    worker's share (the writer adds up all workers'), and closes only when the whole crawl is done."""
 
-    run_id is a placeholder: workers do not know the run's id (the writer opens the run) and never need it.
-    """
-
-    worker: str = ""
-    outcomes: dict[str, int] = field(default_factory=lambda: {"queued": 0})
-
-    def finish(self, reason: str) -> dict[str, Any]:
-        """Tell the writer this worker is done, with the counts the run's row needs."""
-        done = self.archive.finish_run(None, pages=self.pages, errors=self.errors, status=reason,
-                                       start_requests=self.start_requests, start_failures=self.start_failures)
-        self.archive.close()
-        return {**done, "reports": self.outcomes["queued"]}
-
-
-class WorkerSpider(PortalSpider):
-    """The portal spider as one worker of a distributed crawl (crawler.distributed.worker_settings)."""
-
-    @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> WorkerSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
-        return spider
-
-    def archive_writer(self) -> None:
-        """Workers write through the journal (opened with the spider), never to an archive of their own."""
-        return None
-
-    def opened(self) -> None:
-        keys = CrawlKeys(self.settings["NIANBAO_CRAWL_KEY"])
-        self.frontier = [keys.requests, keys.busy]
-        self.worker = self.settings["NIANBAO_WORKER_ID"]
-        redis = connect(self.settings["REDIS_URL"])
+    def open_sink(self) -> JournalArchive:
+        """The journal (the writer opens the run); its Redis connection closes when the worker finishes."""
+        settings = self.crawler.settings
+        self.keys = CrawlKeys(settings["NIANBAO_CRAWL_KEY"])
+        self.worker = settings["NIANBAO_WORKER_ID"]
+        redis = connect(settings["REDIS_URL"])
         self._settle = redis.register_script(_SETTLE)
-        archive = JournalArchive(redis, keys.journal, self.worker)  # closes the connection when the worker finishes
-        archive.start_run([p.name for p in self.portals], [u for p in self.portals for u in p.start_urls])
-        self.recorder = WorkerRecorder(archive=archive, run_id=0, worker=self.worker)
+        self.crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+        return JournalArchive(redis, self.keys.journal, self.worker)
+
+    def spider_opened(self, spider: Spider) -> None:
+        super().spider_opened(spider)
         # Scrapy has no setting for its heartbeat; the engine starts it after spider_opened, with this interval.
         # Should Scrapy rename it, idle workers poll every 5 s again: slower to join in, never wrong.
-        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = self.settings.getfloat("NIANBAO_IDLE_POLL")
+        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = self.crawler.settings.getfloat("NIANBAO_IDLE_POLL")
 
-    def idle(self) -> None:
+    def spider_idle(self) -> None:
         """Nothing in flight here: close only when the whole crawl is done, else ask the frontier again later."""
-        if not self._settle(keys=self.frontier, args=[self.worker]):
+        if not self._settle(keys=[self.keys.requests, self.keys.busy], args=[self.worker]):
             raise DontCloseSpider
 
-    def closed(self, reason: str) -> None:
-        self.summary = self.recorder.finish(reason)
-        s = self.summary
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Tell the writer this worker is done, with the counts the run's row needs."""
+        recorder = self.recorder
+        done = self.sink.finish_run(None, **recorder.figures(), status=reason,
+                                    start_requests=recorder.count(START_REQUESTS),
+                                    start_failures=recorder.count(START_FAILURES))
+        self.sink.close()
+        s = self.summary = {**done, "reports": recorder.count(REPORTS + "queued")}
         log.info("worker %s %s: %s pages, %s reports and %s errors sent to the archive writer",
                  s["worker"], s["status"], s["pages"], s["reports"], s["errors"])
 
@@ -319,5 +303,5 @@ def run_worker(redis_url: str, crawl_key: str, portals: list[str] | None, start_
         raise ValueError("a distributed crawl keeps its frontier in Redis and resumes from there; JOBDIR does not "
                          "apply")
     settings = {**worker_settings(redis_url, crawl_key, worker_id or default_worker_id()), **(settings_overrides or {})}
-    summary = run_spider(WorkerSpider, portals, start_urls, settings)
+    summary = run_spider(portals, start_urls, settings)
     return summary if summary is not None else {"status": "failed"}

@@ -22,9 +22,11 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scrapy import Spider, signals
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.job import job_dir
+
+from crawler.storage import recorder_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -54,22 +56,21 @@ class JobDirGuard:
         if not path:
             raise NotConfigured  # no message: Scrapy would log it as a warning on every crawl
         guard = cls(crawler, Path(path))
-        # Connected after the spider's own handlers (extensions are built after the spider), so the spider's
-        # recorder is open here and already closed in spider_closed.
+        # Connected after crawler.storage.ArchiveStorage's (EXTENSIONS order), so the run is open here.
         crawler.signals.connect(guard.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(guard.spider_closed, signal=signals.spider_closed)
         return guard
 
-    def spider_opened(self, spider: Spider) -> None:
-        recorder = spider.recorder
+    def spider_opened(self) -> None:
+        recorder = recorder_of(self.crawler)
         if recorder is None:  # the archive could not be opened: leave the job's state as the last crawl left it
             return
         if self.killed_run is not None:
-            recorder.archive.close_killed_run(self.killed_run)
+            recorder.sink.close_killed_run(self.killed_run)
         (self.path / MARKER).write_text(str(recorder.run_id))
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if spider.recorder is None:
+    def spider_closed(self, reason: str) -> None:
+        if recorder_of(self.crawler) is None:
             return
         if reason == "finished":
             self._clear()
