@@ -1,30 +1,9 @@
-"""A crawl's archive writes, in a process of their own.
+"""The archive's writes in a process of their own, so that storing reports never holds up Scrapy's reactor.
 
-Why: storing a report (~200 cells with their indexes, the full-text row, the derived tables, then the group's
-fsyncs and WAL checkpoints) costs more than fetching and parsing it; on Scrapy's reactor thread it held up every
-download. A writer *thread* did not help: SQLite releases the GIL while it works, but takes it back for every
-statement, and with the reactor busy in Python each hand-over waits — measured, the writer ran at half speed and
-the reactor lost a third of its own, so the crawl was no faster. A process has an interpreter of its own; the
-reactor's share of a write is pickling it (~30 µs for a report).
-
-ArchiveProcess offers the part of archive.store.Archive a crawl uses (as crawler.distributed.JournalArchive does
-for a distributed crawl). The Archive and its SQLite connection live in the writer process, and writes reach it
-in order through a bounded queue: when the writer falls behind, the reactor waits for room (memory stays
-bounded), never the other way round. Writes are fire-and-forget (a failure is logged by the crawl) except
-store_report, whose outcome comes back as a Deferred, and the calls that open and close the run, which wait.
-
-Database faults are loud and lose nothing: the writer checks the file (PRAGMA quick_check) before it opens it; a
-write that meets another process's lock waits and is tried again for BUSY_PATIENCE_SECONDS; a
-write that still fails, or any other database or disk error (a full disk), is never dropped quietly: the crawl is
-told (`on_failure`), stops, and closes its run as `failed` when the archive can still take that.
-Reads (validators for a conditional GET, the body a 304 stands for, whether a URL has a report) use a read-only
-connection in the crawl's own process (ArchiveReader) and see what is committed: what earlier crawls archived,
-which is what they ask about.
-
-The writer dies with the crawl, kill -9 included: a kill loses the open commit group, as before, plus the writes
-still queued (a few seconds of pages at most); none of them is committed, so the next crawl fetches those pages
-again. It leaves the terminal's process group, so Ctrl-C reaches the crawl only, which stops gracefully and
-closes the writer after its last writes.
+ArchiveProcess is an ArchiveSink (archive/sink.py): writes go to the writer in order through a bounded queue as
+message dataclasses, fire-and-forget except store_report (a Deferred) and the calls that open and close the run;
+reads use a read-only connection here. A database or disk error stops the crawl (`on_failure`). The writer dies
+with the crawl, kill -9 included. Why, and what a kill loses: docs/architecture.md.
 """
 
 from __future__ import annotations

@@ -1,25 +1,17 @@
 """Distributed crawling: worker processes on any number of machines share one crawl through Redis.
 
-scrapy-redis holds the frontier (a priority queue of requests) and the dupefilter (a set of request
-fingerprints), so each URL is fetched by one worker only — start URLs too: every worker yields them, the shared
-dupefilter lets the first through. The archive is one SQLite file with one writer, and workers never open it:
-their CrawlRecorder writes become messages on a Redis list (the crawl's journal) that crawler.writer replays
-against the archive, in order, on the machine that holds the SQLite file and raw/ folder.
+scrapy-redis holds the frontier and the dupefilter, so each URL is fetched by one worker only. Workers never
+open the archive: their sink (JournalArchive) pushes the writes as messages onto the crawl's journal, which
+crawler.writer replays on the machine that holds the SQLite file. A worker is these settings (worker_settings):
+WorkerStorage instead of ArchiveStorage, and the claiming queue below. Workers make no conditional GETs (the
+validators live with the archive; docs/architecture.md).
 
-Trust boundary: scrapy-redis pickles requests into Redis and the journal pickles its messages the same way, so
-whoever can write to this Redis can run code in every worker and in the writer. Keep Redis on a private network
-with a password (redis://:secret@host:6379/0) or TLS (rediss://).
+Trust boundary: scrapy-redis and the journal pickle into Redis, so whoever can write to this Redis can run code
+in every worker and in the writer. Keep Redis on a private network with a password or TLS (rediss://).
 
-What workers cannot do: conditional GETs. The validators and the archived body a 304 stands for live in the
-writer's SQLite file and raw/ folder, so a worker fetches every page in full. Nothing is stored twice (raw bodies
-are content-addressed) and an unchanged report still counts as unchanged, but a distributed re-crawl downloads
-and parses everything again.
-
-Termination: a worker is idle when it has nothing in flight, but another worker may still be parsing a page that
-will add requests. Taking a request from the frontier marks the taker busy in the same Redis script, and a worker
-closes only when the frontier is empty and no worker is busy; until then it raises DontCloseSpider and Scrapy
-asks the frontier again on its engine's next heartbeat — every NIANBAO_IDLE_POLL seconds in a worker instead of
-Scrapy's 5, so that an idle worker joins in as soon as others have found work for it.
+Termination: taking a request marks the taker busy in the same Redis script, and a worker closes only when the
+frontier is empty and no worker is busy (another may still be parsing a page that adds requests); until then it
+raises DontCloseSpider and asks again every NIANBAO_IDLE_POLL seconds.
 """
 
 from __future__ import annotations

@@ -1,18 +1,10 @@
-"""Make a JOBDIR safe for scheduled, unattended crawls: resume after a stop, recover after a kill, start fresh after
-a crawl that finished.
+"""Make a JOBDIR safe for unattended crawls: resume after a stop, recover after a kill, start fresh after a finish.
 
-Scrapy's JOBDIR keeps the pending requests (`requests.queue/`) and the fingerprints of every request scheduled
-(`requests.seen`). That is exactly right after a graceful stop (SIGTERM, Ctrl-C): the queue is written on close,
-and the next crawl carries on where the last one stopped. It is wrong in two other cases this extension handles:
-
-- **Killed** (kill -9, OOM, power cut): queuelib writes a disk queue's head only when it closes, so a killed crawl
-  leaves `requests.seen` full of requests whose queue entries are gone — resuming from it would skip them for ever.
-  A marker file holding the run's id is written when a crawl opens and removed when it closes; finding it at start
-  means the last crawl was killed. Its Scrapy state is then discarded and its `crawl_runs` row is closed as
-  "killed". Nothing is lost: every body it fetched is in the archive, so the new crawl re-walks the listings and its
-  conditional GETs answer 304 for every report page and attachment already archived.
-- **Finished**: a finished crawl's `requests.seen` would make the next scheduled crawl skip every page it saw, so
-  after a finished crawl the state is cleared.
+Scrapy's JOBDIR is right after a graceful stop. After a kill, `requests.seen` lists requests whose queue entries
+were never written, so resuming would skip them for ever: a marker holding the run's id, present at start, says
+the last crawl was killed; its Scrapy state is discarded and its run closed as "killed" (every body it fetched
+is archived, so the new crawl's conditional GETs cost little). After a finish, the state is cleared, or the next
+crawl would skip every page it saw.
 """
 
 from __future__ import annotations

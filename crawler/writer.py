@@ -1,15 +1,9 @@
 """The archive writer of a distributed crawl: the one process that writes the SQLite archive.
 
-Workers (crawler.distributed) push their writes onto the crawl's journal in Redis; this loop replays them
-against archive.store.Archive in order — fetches with their raw bodies, errors, reports — and keeps the crawl's
-one crawl_runs row: opened when the first worker says it started, closed with the pages, errors and status of
-all workers once every worker that started has finished. Each worker's messages arrive in the order it sent them,
-so a report always follows the fetch of its bytes.
-
-Journal messages are pickled (see crawler.distributed on the trust boundary). Each is moved to an `applying`
-list before it is applied and dropped after, so a killed writer, restarted, applies it again: nothing is lost,
-and at worst one row is written twice. A message that fails to apply is kept in the crawl's `rejected` list and
-recorded as an `errors` row (stage "writer"); the crawl goes on.
+It replays the crawl's journal (crawler.distributed) against archive.store.Archive in order, and keeps the
+crawl's one crawl_runs row: opened when the first worker starts, closed with every worker's counts once all have
+finished. Each message is moved to an `applying` list first, so a killed writer, restarted, applies it again
+(at worst one row twice); one that fails is kept in `rejected` and recorded as an `errors` row (stage "writer").
 """
 
 from __future__ import annotations

@@ -1,24 +1,9 @@
 """The generic portal spider: focused discovery of a government portal's annual reports.
 
-From the start pages it follows disclosure navigation (政务公开 -> 信息公开年报 -> 部门/乡镇 -> 栏目), list
-pagination (plain links, TRS createPageHTML, Hanweb dataproxy), report links and their attachments. Report pages
-and attachments are fetched conditionally, so a re-crawl of an unchanged portal costs little more than its
-list pages.
-
-Whatever goes wrong becomes an `errors` row and the crawl goes on; its stage says where:
-- fetch: no usable response after the retries — an HTTP error status, a timeout, a connection lost or reset, a
-  body cut short (its bytes are archived), a redirect loop, a download over DOWNLOAD_MAXSIZE (cancelled once its
-  Content-Length announces it, nothing archived);
-- robots: refused by robots.txt (policy, not counted as a failure); ignored: another request Scrapy dropped;
-- policy: not sent, refused by the host policy (crawler.policy: a redirect off the crawl's hosts and ports, or to a
-  private address); budget: a crawl budget was reached (crawler.budgets);
-- parse: the archived bytes could not be read (damaged, encrypted, over a size limit, a zip bomb);
-- recognise: a report link led to a page that is no report: titled as one without tables or attachment, or a
-  "soft 404" (answered 200 with a page-not-found page);
-- paging: a list continues where the crawler cannot follow (TRS list2.trsapi "动静结合" lists);
-- blocked: the portal answered with a JavaScript challenge or a WAF block page (crawler.challenge), archived but
-  never parsed; the crawl's summary lists the blocked portals and what to do.
-A page that was a report and now fails keeps its stored versions: an error never replaces a report.
+From the start pages it follows disclosure navigation, list pagination (plain links, TRS createPageHTML, Hanweb
+dataproxy), report links and their attachments; report pages and attachments are fetched conditionally. It
+yields requests and report items; whatever goes wrong becomes an `errors` row through the run's recorder (the
+stages: docs/architecture.md) and the crawl goes on. An error never replaces a stored report.
 """
 
 from __future__ import annotations
