@@ -10,6 +10,7 @@ Each report is rewritten in its own transaction; one that no longer parses keeps
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,9 +41,11 @@ class ReparseSummary:
 _CRAWL_GIVEN = ("title", "agency", "year", "published")
 
 
-def reparse(db_path: str | Path, raw_dir: str | Path | None = None) -> ReparseSummary:
-    """Re-run `parsers.parse` on the archived bytes of every report version (current and superseded) and
-    rewrite its rows; ids, URLs, versions, portal and crawl-given region are kept."""
+def reparse(db_path: str | Path, raw_dir: str | Path | None = None,
+            parse: Callable[..., parsers.Report] = parsers.parse) -> ReparseSummary:
+    """Re-run `parse` (parsers.parse, or the same in a worker with limits: `nianbao reparse` passes
+    crawler.parse_pool's) on the archived bytes of every report version (current and superseded) and rewrite
+    its rows; ids, URLs, versions, portal and crawl-given region are kept."""
     require_archive(db_path)
     archive = Archive(db_path, raw_dir)
     summary = ReparseSummary()
@@ -52,8 +55,8 @@ def reparse(db_path: str | Path, raw_dir: str | Path | None = None) -> ReparseSu
         for row in rows:
             summary.reports += 1
             try:
-                report = parsers.parse(archive.get_blob(row["sha256"]), source=row["url"],
-                                       content_type=_content_type(archive, row["sha256"]))
+                report = parse(archive.get_blob(row["sha256"]), source=row["url"],
+                               content_type=_content_type(archive, row["sha256"]))
             except Exception as exc:  # one unreadable body must not stop the rest; it is recorded, not dropped
                 message = f"{type(exc).__name__}: {exc}"
                 archive.record_error(None, row["url"], stage="reparse", message=message, sha256=row["sha256"])

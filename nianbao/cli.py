@@ -6,6 +6,7 @@ import errno
 import json
 import logging
 import os
+import re
 import socket
 import sqlite3
 import sys
@@ -69,14 +70,17 @@ def main() -> None:
 def parse(files: tuple[str, ...], as_json: bool) -> None:
     """Parse saved report files (HTML, text, PDF, DOC/DOCX/WPS, XLS/XLSX, images), detected by content.
 
-    Exits 0 when every file was read (even where checks fail), 2 when any file could not be read.
+    Exits 0 when every file was read (even where checks fail), 2 when any file could not be read. Files run
+    in this process, under the readers' size, page, pixel and cell limits (README: Safety limits); a file
+    over parsers.limits.MAX_BYTES is not even read.
     """
-    from parsers import ParseError
+    from parsers import ParseError, limits
     from parsers import parse as parse_report
 
     unreadable = 0
     for name in files:
         try:
+            limits.check_size(Path(name).stat().st_size, "file")
             report = parse_report(Path(name).read_bytes(), source=name)
         except (ParseError, OSError) as exc:
             unreadable += 1
@@ -198,14 +202,22 @@ def archive_writer(redis_url: str, crawl_key: str, workers: int, db_path: str) -
 
 @main.command()
 @db_option
-def reparse(db_path: str) -> None:
-    """Rebuild every parsed row from the archived bytes with the current parsers (no network)."""
-    from archive import reparse as rebuild
+@click.option("--parse-timeout", type=float, help="seconds for one document (default 600, as in a crawl)")
+def reparse(db_path: str, parse_timeout: float | None) -> None:
+    """Rebuild every parsed row from the archived bytes with the current parsers (no network).
 
+    Documents are parsed in a worker process with the crawl's memory limit and --parse-timeout; one over
+    them is reported as failed and keeps its rows."""
+    from archive import reparse as rebuild
+    from crawler.parse_pool import ParsePool
+
+    pool = ParsePool(timeout=parse_timeout)
     try:
-        summary = rebuild(db_path).as_dict()
+        summary = rebuild(db_path, parse=pool.parse_now).as_dict()
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from exc
+    finally:
+        pool.close()
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
@@ -318,11 +330,11 @@ def _settings(pairs: tuple[str, ...]) -> dict[str, str]:
     return parsed
 
 
-def _plain(text: str) -> str:
-    """Text from a registry or a report, safe to print with rich: its markup escaped."""
+def _plain(text: object) -> str:
+    """Text from a registry or a report, safe to print with rich: no terminal controls, its markup escaped."""
     from rich.markup import escape
 
-    return escape(text)
+    return escape(_terminal_text(text))
 
 
 def _ensure_parent(path: str) -> None:
@@ -333,16 +345,31 @@ def _emit_error(source: str, message: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps({"source": source, "error": message}, ensure_ascii=False))
     else:
-        click.echo(f"{source}: error: {message}", err=True)
+        click.echo(_terminal_text(f"{source}: error: {message}"), err=True)
+
+
+# What text from a document must not send to a terminal: escape sequences (colours, cursor moves, window titles,
+# hyperlinks), then any other control character but tab and newline (C0 with CR, DEL, C1 — U+009B is a CSI
+# too) and the bidi overrides that make text display in another order than it reads.
+_ESCAPE_SEQUENCE = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|.?)", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _terminal_text(text: object) -> str:
+    """`text` safe for a terminal: no escape sequences or control characters."""
+    return _CONTROL.sub("", _ESCAPE_SEQUENCE.sub("", str(text)))
 
 
 def _print_summary(report) -> None:
+    """The report in a few lines; everything taken from the document is printed as plain text (`_plain`), never
+    as Rich markup (a title holding "[/bold]" would stop the printing) or terminal controls."""
     from rich.console import Console
     from rich.table import Table
 
-    console = Console()
-    console.print(f"[bold]{report.title or report.source}[/bold]")
-    console.print(f"  agency {report.agency}  region {report.region}  year {report.year}  format {report.format}")
+    console = Console(emoji=False, highlight=False)
+    console.print(f"[bold]{_plain(report.title or report.source)}[/bold]")
+    console.print(f"  agency {_plain(report.agency)}  region {_plain(report.region)}  year {_plain(report.year)}  "
+                  f"format {_plain(report.format)}")
     apps = report.applications
     if apps:
         table = Table("row", "total", box=None, padding=(0, 2))
@@ -360,9 +387,9 @@ def _print_summary(report) -> None:
         console.print("  table 三 (applications): not found")
     for check in report.checks:
         mark = {True: "[green]ok[/green]", False: "[red]FAIL[/red]", None: "[yellow]n/a[/yellow]"}[check["ok"]]
-        console.print(f"  {mark} {check['rule']}: {check['detail']}")
+        console.print(f"  {mark} {_plain(check['rule'])}: {_plain(check['detail'])}")
     for flag in report.flags:
-        console.print(f"  [yellow]flag[/yellow] {flag['where']}: {flag['reason']}")
+        console.print(f"  [yellow]flag[/yellow] {_plain(flag['where'])}: {_plain(flag['reason'])}")
 
 
 if __name__ == "__main__":

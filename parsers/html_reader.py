@@ -17,6 +17,7 @@ from lxml import etree
 
 from parsers.decode import html_utf8
 from parsers.document import Document, Table
+from parsers.limits import check_text_size
 from parsers.report import ParseError
 
 # Elements that start and end a paragraph; so do tables (data ones are read as tables, layout ones are blocks).
@@ -77,7 +78,9 @@ class Page(NamedTuple):
 
 
 def load(data: bytes, content_type: str | None = None) -> Page:
-    """Decode (parsers.decode) and parse a page; ParseError when it has no HTML content at all."""
+    """Decode (parsers.decode) and parse a page; ParseError when it has no HTML content at all, is over
+    MAX_TEXT_BYTES, or is nested deeper than libxml2 reads."""
+    check_text_size(data, "HTML page")
     page = html_utf8(data, content_type)
     if _may_start_with_xml_declaration(page):
         page = _XML_DECLARATION.sub("", page.decode("utf-8"), count=1).encode("utf-8")
@@ -86,9 +89,21 @@ def load(data: bytes, content_type: str | None = None) -> Page:
         root = etree.fromstring(page, PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as exc:
         raise ParseError(f"HTML could not be parsed: {exc}") from exc
+    _refuse_cut_short(PARSER.error_log)
     if root is None:
         raise ParseError("HTML page has no content")
     return Page(page, root)
+
+
+def _refuse_cut_short(errors: etree._ListErrorLog) -> None:
+    """libxml2 stops reading a page at a resource limit (elements nested over 255 deep, a text node over 10 MB)
+    and, recovering, hands back the part before it as if that were the page: the report's text would be lost
+    without a word.  Such a page is refused instead; no real report page comes near these limits."""
+    for error in errors:
+        if error.type_name == "ERR_RESOURCE_LIMIT":
+            detail = "elements nested more than 255 deep" if "depth" in error.message else error.message.strip()
+            raise ParseError(f"HTML page could not be read to its end ({detail}: libxml2 stops at line "
+                             f"{error.line}, column {error.column})")
 
 
 def read(data: bytes, content_type: str | None = None) -> Document:

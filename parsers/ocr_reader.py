@@ -4,7 +4,7 @@ Scans of annual reports are printed tables, photographed or scanned slightly rot
 the whole page with a text detector and then guessing columns from box positions mixes up cells merged over
 several rows and glues specks onto digits, so the table grid is taken from the ruling lines instead:
 
-1. render the page (pypdfium2, 200 DPI), grey, whiten isolated specks;
+1. render the page (pypdfium2, 200 DPI, less for a page too large for MAX_PAGE_PIXELS), grey, whiten specks;
 2. deskew by the angle of the long horizontal rules (Hough);
 3. find the rules with long thin morphological openings; the enclosed regions are the cells, each merged
    cell once, rows by the cells' top edges — the same shape as an HTML table without rowspan repetition;
@@ -19,13 +19,18 @@ goes into `Table.uncertain` with the score, so a value the OCR may have got wron
 from __future__ import annotations
 
 import functools
+import io
+import math
 import re
+import warnings
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
+from PIL import Image, UnidentifiedImageError
 
+from parsers import limits
 from parsers.cell_text import join_lines
 from parsers.document import Document
 from parsers.limits import check_size
@@ -34,9 +39,10 @@ from parsers.report import ParseError
 
 DPI = 200
 CONFIDENT = 0.9  # recognition score below which a cell is flagged (correct digits score 0.95-1.0 here)
-MAX_OCR_PAGES = 60  # a 60-page scan takes ~5 minutes; annual reports have 4-20 pages
-MAX_PIXELS = 40_000_000  # refuse decompression bombs before decoding
 _A4_WIDTH = round(8.27 * DPI)  # pixels across an A4 page at DPI
+# cv2.imdecode's flag that decodes at 1/n size
+_REDUCED = {1: cv2.IMREAD_GRAYSCALE, 2: cv2.IMREAD_REDUCED_GRAYSCALE_2, 4: cv2.IMREAD_REDUCED_GRAYSCALE_4,
+            8: cv2.IMREAD_REDUCED_GRAYSCALE_8}
 
 _SPECK_AREA = 8  # pixels at 200 DPI; a full stop is ~15
 _NUMBER_NOISE = re.compile(r"^[\s.:;,'`°·_]*([-+]?\d+(?:[.,]\d+)?)[\s.:;,'`°·_]*$")
@@ -66,11 +72,10 @@ def read_pdf(data: bytes) -> Document:
     except pdfium.PdfiumError as exc:
         raise ParseError(f"scanned PDF could not be opened ({exc})") from exc
     try:
-        if len(pdf) > MAX_OCR_PAGES:
-            raise ParseError(f"scanned PDF has {len(pdf)} pages, over the {MAX_OCR_PAGES}-page OCR limit")
+        scales = _render_scales(pdf)
         stream: list[Line | Grid | None] = []
-        for index in range(len(pdf)):
-            bitmap = pdf[index].render(scale=DPI / 72, grayscale=True)
+        for index, scale in enumerate(scales):
+            bitmap = pdf[index].render(scale=scale, grayscale=True)
             stream.extend(_read_page(bitmap.to_numpy().copy()))
             stream.append(None)  # page break
     finally:
@@ -78,15 +83,53 @@ def read_pdf(data: bytes) -> Document:
     return Document(blocks=assemble(stream), form="scan")
 
 
+def _render_scales(pdf: pdfium.PdfDocument) -> list[float]:
+    """Each page's render scale (pixels per point), every page checked before any is rendered: DPI, or less for
+    a page that would be over MAX_PAGE_PIXELS (scanners that place a 300-DPI image at 72 DPI make pages four
+    times too large); a page that would have to shrink below MIN_OCR_DPI, too many pages or too many pixels in
+    all are refused.  Rendering and OCR cost ~15 bytes of memory a pixel: a 10000 x 10000 pt page at 200 DPI
+    is 770 million pixels."""
+    if len(pdf) > limits.MAX_OCR_PAGES:
+        raise ParseError(f"scanned PDF has {len(pdf)} pages, over the {limits.MAX_OCR_PAGES}-page OCR limit")
+    scales: list[float] = []
+    pixels = 0.0
+    for index in range(len(pdf)):
+        width, height = (abs(side) for side in pdf[index].get_size())
+        area = max(width * height, 1.0)
+        scale = min(DPI / 72, math.sqrt(limits.MAX_PAGE_PIXELS / area))
+        if scale * 72 < limits.MIN_OCR_DPI:
+            raise ParseError(f"scanned PDF page {index + 1} is {width:.0f} x {height:.0f} pt "
+                             f"({width / 72 * 2.54:.0f} x {height / 72 * 2.54:.0f} cm), too large to OCR")
+        scales.append(scale)
+        pixels += area * scale * scale
+    if pixels > limits.MAX_OCR_PIXELS:
+        raise ParseError(f"scanned PDF renders to {pixels / 1e6:.0f} million pixels, over the "
+                         f"{limits.MAX_OCR_PIXELS / 1e6:g} million OCR limit")
+    return scales
+
+
 def _decode_image(data: bytes) -> np.ndarray:
-    header = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_REDUCED_GRAYSCALE_8)
-    if header is None:
+    """The image in grey, its size checked from the header before it is decoded: over MAX_IMAGE_PIXELS refused,
+    over MAX_PAGE_PIXELS decoded at 1/2, 1/4 or 1/8 size; a small image is enlarged towards A4 at 200 DPI (the
+    glyph size read best) as far as MAX_PAGE_PIXELS allows."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit is checked below
+            with Image.open(io.BytesIO(data)) as image:  # reads the header only
+                width, height = image.size
+    except Image.DecompressionBombError as exc:  # Pillow's own limit, twice its MAX_IMAGE_PIXELS
+        raise ParseError(f"image is over the {limits.MAX_IMAGE_PIXELS / 1e6:g} million pixel limit ({exc})") from exc
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ParseError(f"image could not be decoded (damaged or unsupported format: {exc})"[:300]) from exc
+    if width * height > limits.MAX_IMAGE_PIXELS:
+        raise ParseError(f"image is {width} x {height} pixels, over the "
+                         f"{limits.MAX_IMAGE_PIXELS / 1e6:g} million pixel limit")
+    reduce = next((r for r in (1, 2, 4) if width * height <= limits.MAX_PAGE_PIXELS * r * r), 8)
+    gray = cv2.imdecode(np.frombuffer(data, np.uint8), _REDUCED[reduce])
+    if gray is None:
         raise ParseError("image could not be decoded (damaged or unsupported format)")
-    if header.shape[0] * header.shape[1] * 64 > MAX_PIXELS:
-        raise ParseError("image is too large to OCR")
-    gray = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-    if gray.shape[1] < _A4_WIDTH:  # phone photos and 150-DPI scans: bring glyphs up to the size read best
-        factor = _A4_WIDTH / gray.shape[1]
+    factor = min(_A4_WIDTH / gray.shape[1], math.sqrt(limits.MAX_PAGE_PIXELS / gray.size))
+    if factor > 1:  # phone photos and 150-DPI scans: bring glyphs up to the size read best
         gray = cv2.resize(gray, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
     return gray
 

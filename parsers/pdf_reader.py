@@ -32,15 +32,13 @@ def read(data: bytes) -> Document:
             if len(pdf.pages) > MAX_PAGES:
                 raise ParseError(f"PDF has {len(pdf.pages)} pages, over the {MAX_PAGES}-page limit")
             chars = sum(len(page.chars) for page in pdf.pages)
-            if chars < _MIN_CHARS_PER_PAGE * max(1, len(pdf.pages)):
-                from parsers import ocr_reader
-
-                return ocr_reader.read_pdf(data)
-            title = _title(pdf.metadata)
-            stream: list[Line | Grid | None] = []
-            for page in pdf.pages:
-                stream.extend(_page_items(page))
-                stream.append(None)  # page break
+            scan = chars < _MIN_CHARS_PER_PAGE * max(1, len(pdf.pages))
+            if not scan:
+                title = _title(pdf.metadata)
+                stream: list[Line | Grid | None] = []
+                for page in pdf.pages:
+                    stream.extend(_page_items(page))
+                    stream.append(None)  # page break
     except ParseError:
         raise
     except PDFPasswordIncorrect as exc:
@@ -49,6 +47,10 @@ def read(data: bytes) -> Document:
         if "password" in repr(exc).lower() or isinstance(exc.__cause__, PDFPasswordIncorrect):
             raise ParseError("PDF is encrypted with a password") from exc
         raise ParseError(f"PDF is damaged or not a PDF ({type(exc).__name__}: {exc})"[:300]) from exc
+    if scan:  # OCR outside the handler above: its failures (out of memory) are no damaged PDF
+        from parsers import ocr_reader
+
+        return ocr_reader.read_pdf(data)
     return Document(blocks=assemble(stream), form="pdf", title=title)
 
 

@@ -6,6 +6,11 @@ skipped, while an empty table cell stays an empty string in its place.  Rows of 
 an unbordered single-cell row is a paragraph.  In a sheet with no borders at all, a single-cell row is a
 paragraph when it is long prose or a section heading (`三、收到和处理…`) merged across the whole row.
 Numbers lose Excel's float form (`3.0` -> `3`).
+
+openpyxl (like xlrd) walks a sheet's whole used range, so a 1.4 KB file with cells at A1 and XFD1048576 would
+be 17 billion cells: each sheet's range is measured first (XLSX: from the cell references in its XML, before
+openpyxl loads it) and refused over MAX_CELLS.  openpyxl's read-only mode would stream the cells but knows no
+merged ranges, which the reader needs.
 """
 
 from __future__ import annotations
@@ -13,13 +18,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import openpyxl
 import xlrd
 from openpyxl.cell.cell import MergedCell
+from openpyxl.utils import column_index_from_string
 
+from parsers import limits
 from parsers.cell_text import join_lines
 from parsers.detect import sniff
 from parsers.document import Document, Table
@@ -29,6 +37,11 @@ from parsers.report import ParseError
 _HEADING = re.compile(r"^[一二三四五六七八九十]+、")
 _PROSE = 40  # characters: a single cell longer than this is a paragraph, not a table label
 _MERGED = object()  # placeholder for a cell covered by a merged range
+# A cell's or row's reference (r="XFD1048576", r="7"), or the far corner of a merged range (ref="A1:C3"), in a
+# worksheet's XML, whatever its namespace prefix.
+_REFERENCE = re.compile(rb'<(?:\w+:)?(?:c|row|mergeCell)\s[^>]*?\br(?:ef="[A-Z]+[0-9]+:|=")([A-Z]*)([0-9]+)"')
+_ROW_START = re.compile(rb"<(?:\w+:)?row[\s>]")
+_CELL_START = re.compile(rb"<(?:\w+:)?c[\s>/]")
 
 
 @dataclass
@@ -47,6 +60,7 @@ def read(data: bytes) -> Document:
     try:
         if form == "xlsx":
             check_unzipped(data, "XLSX")
+            _check_cells(sum(map(_xlsx_range, _worksheet_xml(data))))
         sheets, title = _read_xlsx(data) if form == "xlsx" else _read_xls(data)
     except (*DAMAGED_ZIP, KeyError, ValueError, OSError, xlrd.XLRDError, AssertionError) as exc:
         if "encrypt" in str(exc).lower():
@@ -56,6 +70,31 @@ def read(data: bytes) -> Document:
     for grid in sheets:
         blocks.extend(_blocks(grid))
     return Document(blocks=blocks, form=form, title=title)
+
+
+def _worksheet_xml(data: bytes) -> Iterable[bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
+                yield archive.read(name)
+
+
+def _xlsx_range(xml: bytes) -> int:
+    """Cells in a worksheet's used range (rows x columns from A1), as openpyxl will walk it: the farthest row and
+    column any cell, row or merged range names; a cell without a reference is one more in its row."""
+    rows = columns = 0
+    for letters, number in _REFERENCE.findall(xml):
+        rows = max(rows, int(number))
+        if letters:
+            columns = max(columns, column_index_from_string(letters.decode()))
+    unreferenced = max((len(_CELL_START.findall(row)) for row in _ROW_START.split(xml)), default=0)
+    return rows * max(columns, unreferenced)
+
+
+def _check_cells(cells: int) -> None:
+    if cells > limits.MAX_CELLS:
+        raise ParseError(f"spreadsheet spans {cells:,} cells, over the {limits.MAX_CELLS:,}-cell limit "
+                         "(a report fills ~5,000)")
 
 
 def _read_xlsx(data: bytes) -> tuple[list[Grid], str | None]:
@@ -74,15 +113,20 @@ def _xlsx_bordered(cell: openpyxl.cell.cell.Cell) -> bool:
 
 
 def _read_xls(data: bytes) -> tuple[list[Grid], str | None]:
-    book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True)
+    # ragged rows: xlrd would otherwise pad every row to the widest one before the size is known
+    book = xlrd.open_workbook(file_contents=data, formatting_info=True, on_demand=True, ragged_rows=True)
     sheets: list[Grid] = []
     for sheet in book.sheets():
+        _check_cells(sheet.nrows * sheet.ncols)
         covered = {(r, c) for r0, r1, c0, c1 in sheet.merged_cells
                    for r in range(r0, r1) for c in range(c0, c1) if (r, c) != (r0, c0)}
         grid: Grid = []
         for r in range(sheet.nrows):
             row: list[_Cell | object] = []
             for c in range(sheet.ncols):
+                if c >= sheet.row_len(r):  # past the row's last cell: nothing there, no border
+                    row.append(_MERGED if (r, c) in covered else _Cell(None, False))
+                    continue
                 cell = sheet.cell(r, c)
                 border = book.xf_list[cell.xf_index].border
                 bordered = any((border.left_line_style, border.right_line_style,

@@ -12,6 +12,7 @@ import re
 
 from parsers.decode import decode_text
 from parsers.document import Document, Table
+from parsers.limits import check_text_size
 from parsers.numbers import is_value
 
 _SECTION = re.compile(r"^[一二三四五六七八九十]、")
@@ -19,6 +20,7 @@ _SPACE_SPLIT = re.compile(r"[ \u3000\u00a0]{1,}")
 
 
 def read(data: bytes) -> Document:
+    check_text_size(data, "text file")
     text = decode_text(data).replace("\r\n", "\n").replace("\r", "\n")
     return Document(blocks=_blocks(text.split("\n")), form="text")
 

@@ -3,6 +3,7 @@ fed to a PortalSpider whose run writes to an in-process Archive (the ArchiveSink
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,6 +37,18 @@ def file_response(path: Path, url: str, *, content_type: str = "text/html", stat
     request = Request(url, meta={"sha256": hashlib.sha256(body).hexdigest(), **meta})
     cls = responsetypes.from_args(headers=headers, url=url, body=body)
     return cls(url=url, status=status, headers=headers, body=body, request=request, flags=flags or [])
+
+
+def collect(outputs: Any) -> list[Any]:
+    """What a callback yields, whether it is a generator or an async generator (one that awaits nothing here:
+    HTML and text documents are parsed in the crawl's process)."""
+    if not hasattr(outputs, "__anext__"):
+        return list(outputs)
+
+    async def drain() -> list[Any]:
+        return [output async for output in outputs]
+
+    return asyncio.run(drain())
 
 
 @contextmanager

@@ -6,6 +6,7 @@ click's CliRunner.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -196,3 +197,24 @@ def test_serve_public_turns_free_sql_off(args, env, public, tmp_path, monkeypatc
     result = CliRunner(env=env).invoke(main, ["serve", "--db", str(db), "--port", str(free_port()), *args])
     assert result.exit_code == 0, result.output
     assert served["public"] is public
+
+
+def test_portals_and_crawl_take_a_registry_of_your_own(tmp_path, monkeypatch):
+    (tmp_path / "env").mkdir()
+    # the option wins over the environment; monkeypatch puts the environment back after the option changed it
+    monkeypatch.setenv("NIANBAO_REGISTRY", str(registry(tmp_path / "env", other="http://www.example.org/")))
+    own = registry(tmp_path, mine="http://www.example.gov.cn/xxgk/")
+    result = CliRunner().invoke(main, ["portals", "--registry", str(own)])
+    assert result.exit_code == 0 and "mine" in result.output and "other" not in result.output
+    refused = CliRunner().invoke(main, ["crawl", "xtx", "--registry", str(own)])
+    assert refused.exit_code == 2 and "registered portals are mine" in refused.output
+
+
+def test_reparse_rebuilds_from_the_archived_bytes_and_says_what_changed(tmp_path):
+    from tests.archive_builder import build_archive
+
+    db_path, _ = build_archive(tmp_path)
+    result = CliRunner().invoke(main, ["reparse", "--db", str(db_path)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["reports"] == 6 and summary["failed"] == [] and summary["merged"] == 0

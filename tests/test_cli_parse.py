@@ -60,3 +60,39 @@ def test_human_summary():
     assert "湘潭县2020年度政府信息公开工作年度报告" in result.stdout
     assert "format 2019" in result.stdout
     assert "suit_direct_total" in result.stdout
+
+
+def test_markup_and_terminal_controls_in_a_report_are_printed_as_text(tmp_path: Path):
+    """A title holding Rich markup and escape sequences (window title, colour, CSI) is shown as the text it is,
+    without the controls; the files after it are still read."""
+    evil = tmp_path / "evil.txt"
+    lines = (FIXTURES / "seed-000.txt").read_bytes().split(b"\n")
+    title = "湘潭县数据局[/bold][red]\x1b]0;pwned\x07\x1b[31m\u202e2024年政府信息公开工作年度报告"
+    evil.write_bytes(b"\n".join([title.encode(), *lines[2:]]))
+    result = run(str(evil), str(FIXTURES / "seed-003.html"))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.splitlines()[0] == "湘潭县数据局[/bold][red]2024年政府信息公开工作年度报告"
+    assert not any(c in result.stdout for c in "\x1b\x07\u202e")
+    assert "湘潭县2020年度政府信息公开工作年度报告" in result.stdout  # the next file
+
+
+def test_error_lines_carry_no_terminal_controls(tmp_path: Path):
+    name = tmp_path / "\x1b[2Jjunk\x07.pdf"
+    name.write_bytes(bytes(range(256)) * 8)
+    result = run(str(name))
+    assert result.returncode == 2
+    assert result.stderr == f"{tmp_path}/junk.pdf: error: not a document nianbao can read (binary data of unknown " \
+                            "type)\n"
+
+
+def test_file_over_the_size_limit_is_not_read(tmp_path: Path):
+    """A 200 MB file (sparse: no disk used) is refused from its size alone; the next file is read."""
+    big = tmp_path / "big.txt"
+    with big.open("wb") as f:
+        f.truncate(200 << 20)
+    result = run("--json", str(big), str(FIXTURES / "seed-000.txt"))
+    assert result.returncode == 2
+    docs = [json.loads(line) for line in result.stdout.splitlines()]
+    assert docs[0] == {"source": str(big), "error": "file is 209.72 MB, over the 52.4288 MB limit"}
+    assert docs[1]["applications"]["new_received"]["total"] == 2

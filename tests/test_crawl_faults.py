@@ -221,7 +221,7 @@ def test_zip_bomb_docx_is_archived_and_refused_by_the_parser(crawled):
     answers = fetches(crawled, fault.attachment)
     assert [(f["status"], f["bytes"]) for f in answers] == [(200, len(zip_bomb()))]
     assert answers[0]["sha256"] == hashlib.sha256(zip_bomb()).hexdigest()
-    assert errors(crawled, fault.attachment) == [(2, "parse", "ParseError: DOCX unpacks to 201 MB, over the 200 MB "
+    assert errors(crawled, fault.attachment) == [(2, "parse", "ParseError: DOCX unpacks to 51 MB, over the 50 MB "
                                                               "limit (a zip bomb?)")]
     assert rows(crawled, "SELECT sha256 FROM errors WHERE url = ?", url(crawled, fault.attachment))[0][0] == \
         answers[0]["sha256"]

@@ -13,7 +13,7 @@ from twisted.python.failure import Failure
 
 from crawler.links import LinkKind
 from tests.gold import FIXTURES, load_gold
-from tests.responses import file_response, unit_spider
+from tests.responses import collect, file_response, unit_spider
 
 PORTALS = FIXTURES / "real" / "portals"
 EGB = "http://www.egb.gov.cn/xxgk/xxgknb/"
@@ -33,7 +33,7 @@ def test_a_report_column_yields_its_reports_and_its_next_page(tmp_path: Path) ->
     with unit_spider(db, [EGB + "index.html"]) as spider:
         response = file_response(PORTALS / "egb/xxgk/xxgknb/index.html", EGB + "index.html", kind="start", hops=0,
                                  start=spider.portals[0].name, in_area=True)
-        out = list(spider.parse_page(response))
+        out = collect(spider.parse_page(response))
     assert all(isinstance(r, Request) for r in out)
     kinds = {r.url: r.meta.get("kind") for r in out}
     assert {url for url, kind in kinds.items() if kind == LinkKind.REPORT} == EGB_REPORTS
@@ -47,7 +47,7 @@ def test_a_report_page_is_one_item_with_the_gold_figures(tmp_path: Path) -> None
     url = "http://www.xtx.gov.cn/nb/seed-000.html"
     with unit_spider(tmp_path / "n.db", [url]) as spider:
         response = file_response(FIXTURES / "seed-000.html", url, kind=LinkKind.REPORT, hops=1, in_area=True)
-        [item] = list(spider.parse_page(response))
+        [item] = collect(spider.parse_page(response))
     gold = load_gold("seed-000")
     report = item["report"]
     assert (item["url"], item["sha256"], item["page_url"]) == (url, response.meta["sha256"], None)
@@ -61,7 +61,7 @@ def test_a_report_as_text_behind_a_link_is_an_attachment(tmp_path: Path) -> None
     with unit_spider(tmp_path / "n.db", [url]) as spider:
         response = file_response(FIXTURES / "seed-001.txt", url, content_type="text/plain; charset=utf-8",
                                  hints={"title": "2024年政府信息公开工作年度报告"}, page_url="http://www.xtx.gov.cn/nb/")
-        [item] = list(spider.parse_attachment(response))
+        [item] = collect(spider.parse_attachment(response))
     assert item["report"].year == load_gold("seed-001")["meta"]["year"]
     assert item["page_url"] == "http://www.xtx.gov.cn/nb/"
 
@@ -74,7 +74,7 @@ def test_a_start_page_that_fails_is_an_error_and_a_start_failure(tmp_path: Path)
         gone = HtmlResponse(url, status=404, body=b"<html>gone</html>", request=request)
         failure = Failure(HttpError(gone))
         failure.request = request
-        assert list(spider.failed(failure)) == []
+        assert collect(spider.failed(failure)) == []
         assert spider.crawler.stats.get_value("nianbao/start_failures") == 1
         assert spider.crawler.stats.get_value("nianbao/errors") == 1
         assert spider.recorder.start_failed == {"xtx": [f"{url}: HTTP 404"]}
@@ -88,7 +88,7 @@ def test_an_unchanged_page_without_a_report_on_record_is_not_parsed_again(tmp_pa
     db = tmp_path / "n.db"
     with unit_spider(db, [url]) as spider:
         response = file_response(FIXTURES / "seed-002.html", url, flags=["not_modified"], kind=LinkKind.REPORT)
-        assert list(spider.parse_page(response)) == []
+        assert collect(spider.parse_page(response)) == []
         assert spider.crawler.stats.get_value("nianbao/reports/unchanged") is None
     [(stage, where, message)] = _errors(db)
     assert (stage, where) == ("recognise", url)

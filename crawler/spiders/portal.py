@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Generator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from importlib.metadata import version
 from typing import Any
 
 from lxml import etree
 from parsel import Selector
-from scrapy import FormRequest, Request, Spider
+from scrapy import FormRequest, Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
@@ -47,6 +47,7 @@ from crawler.paging import (
     trs_dynamic_list,
     trs_pages,
 )
+from crawler.parse_pool import ParsePool
 from crawler.policy import HostPolicy, Refused
 from crawler.portals import Portal, resolve
 from crawler.recognise import is_not_found_page, is_report, page_hints, page_title, title_suggests_report, with_hints
@@ -80,6 +81,7 @@ class PortalSpider(Spider):
         self.report_paths = {p.name: re.compile(p.hints["report_path"]) for p in self.portals
                              if p.hints.get("report_path")}
         self.budgets: CrawlBudgets | None = None  # set with the settings (from_crawler)
+        self.parse_pool: ParsePool | None = None  # started by the first attachment to parse
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -111,16 +113,20 @@ class PortalSpider(Spider):
 
     # -- callbacks -----------------------------------------------------------------------------------------
 
-    def parse_page(self, response: Response) -> Iterator[Request | dict[str, Any]]:
-        """Any HTML page: a report (stored), a report page whose attachment is the report, or a listing.
-
-        The page is parsed once (parsers.load_html); its title and links are read off the tree before the parser
-        takes it for the report."""
-        content_type = _content_type(response)
-        form = sniff(response.body, response.url, content_type)
-        if form != "html":  # a document (a report saved as text, a PDF behind a page link), whatever its type
-            yield from self.parse_attachment(response)
+    async def parse_page(self, response: Response) -> AsyncIterator[Request | dict[str, Any]]:
+        """Any HTML page: a report (stored), a report page whose attachment is the report, or a listing."""
+        if sniff(response.body, response.url, _content_type(response)) != "html":
+            # a document (a report saved as text, a PDF behind a page link), whatever its type
+            async for output in self.parse_attachment(response):
+                yield output
             return
+        for output in self._html_page(response):
+            yield output
+
+    def _html_page(self, response: Response) -> Iterator[Request | dict[str, Any]]:
+        """An HTML page. It is parsed once (parsers.load_html); its title and links are read off the tree before
+        the parser takes it for the report."""
+        content_type = _content_type(response)
         try:
             page = load_html(response.body, content_type)
         except ParseError as exc:
@@ -146,13 +152,13 @@ class PortalSpider(Spider):
         if kind != LinkKind.REPORT:
             yield from self._listing(response, page.utf8.decode("utf-8"), links)
 
-    def parse_attachment(self, response: Response) -> Iterator[Request | dict[str, Any]]:
+    async def parse_attachment(self, response: Response) -> AsyncIterator[Request | dict[str, Any]]:
         meta = response.meta
         found = meta.get("found", False)
         if not found and "not_modified" in response.flags:
             found = self.recorder.confirm_unchanged(response.url)
         elif not found:
-            report = self._parse(response)
+            report = await self._parse_document(response)
             if report is not None:
                 hints = meta.get("hints") or {}
                 report = with_hints(report, hints)
@@ -162,7 +168,8 @@ class PortalSpider(Spider):
                 elif report.form == "html":
                     self._soft_404(response, load_html(response.body, _content_type(response)).root)
         if "chain" in meta:
-            yield from self._chain(meta["chain"], {**meta, "found": found})
+            for request in self._chain(meta["chain"], {**meta, "found": found}):
+                yield request
 
     def parse_dataproxy(self, response: Response) -> Iterator[Request]:
         """A Hanweb dataproxy.jsp answer: more records of a column; ask for the next group when the total is
@@ -222,13 +229,30 @@ class PortalSpider(Spider):
                                         f"(title: {page_title(root)})")
 
     def _parse(self, response: Response, page: HtmlPage | None = None) -> Report | None:
-        """Parse archived bytes (or the page loaded from them); any failure becomes an `errors` row (stage
-        parse), never a crashed crawl."""
+        """Parse archived bytes (or the page loaded from them) here, in the crawl's process: HTML and text pages,
+        whose size parsers.limits bounds; any failure becomes an `errors` row (stage parse), never a crashed
+        crawl."""
         try:
             if page is not None:
                 return parse_html(page, source=response.url)
             return parse(response.body, source=response.url, content_type=_content_type(response))
         except Exception as exc:  # ParseError, or a reader bug on a document nobody has seen yet
+            self._parse_failed(response, exc)
+            return None
+
+    async def _parse_document(self, response: Response) -> Report | None:
+        """Parse an attachment: an HTML or text one here (`_parse`), any other (PDF, Office, image) in the parse
+        worker (crawler.parse_pool), under its memory and time limits, while the crawl goes on; a document over
+        them becomes an `errors` row like any that cannot be read."""
+        content_type = _content_type(response)
+        if sniff(response.body, response.url, content_type) in ("html", "text"):
+            return self._parse(response)
+        if self.parse_pool is None:
+            self.parse_pool = ParsePool.from_settings(self.settings)
+            self.crawler.signals.connect(self.parse_pool.close, signal=signals.spider_closed)
+        try:
+            return await self.parse_pool.parse(response.body, source=response.url, content_type=content_type)
+        except Exception as exc:  # as in `_parse`, and the worker's limits (ParseError)
             self._parse_failed(response, exc)
             return None
 
