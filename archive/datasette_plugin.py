@@ -9,6 +9,8 @@ a table's CSV streams all its rows (Datasette's `_stream`), a query's CSV is run
 the `reports` table's own search box goes to `/-/search`, which also finds 1–2 character words; every write (any
 method but GET, HEAD, OPTIONS) is refused with 403.
 
+canned_queries: the SQL of queries written in Python (PYTHON_QUERIES), under metadata.yml's title and description.
+
 prepare_connection: each connection refuses values over MAX_VALUE_BYTES and SQLite's heap is capped, so one
 query cannot take the server's memory. render_cell: every row naming a report links to its page, a sha256 to
 the original.
@@ -31,7 +33,7 @@ from markupsafe import Markup, escape
 from sqlite_utils import Database
 
 from archive.report_page import load_report
-from archive.search import search
+from archive.search import search, search_text_sql
 from archive.spreadsheet import BOM, CsvRewriter, safe_row
 from archive.store import _blob_store
 
@@ -45,6 +47,16 @@ SEARCH_LIMIT = 200
 # (no script, an opaque origin), so an archived page never runs in the archive's origin.
 _INLINE = ("text/html", "text/plain", "application/pdf", "image/png", "image/jpeg", "image/gif")
 _SANDBOX = "sandbox; default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+# Canned queries whose algorithm lives in Python: metadata.yml describes them, the SQL comes from here.
+PYTHON_QUERIES = {"search_text": search_text_sql()}
+
+
+@hookimpl
+def canned_queries(datasette, database: str) -> dict[str, dict[str, Any]] | None:
+    if database != DB_NAME:
+        return None
+    described = datasette.metadata("queries", database=database, fallback=False) or {}
+    return {name: {**described.get(name, {}), "sql": sql} for name, sql in PYTHON_QUERIES.items()}
 
 
 @hookimpl

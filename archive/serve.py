@@ -29,6 +29,7 @@ from archive import datasette_plugin
 from archive.datasette_plugin import DB_NAME
 from archive.headings import SUMMARY_VIEW, ensure_summary_view, summary_headings
 from archive.store import open_db
+from archive.summary import ROLLUPS
 
 PACKAGE = resources.files("archive")
 METADATA_PATH = Path(str(PACKAGE / "metadata.yml"))
@@ -57,10 +58,13 @@ class ReadOnlyDatabase(Database):
 
 
 def load_metadata(*, public: bool = False) -> dict[str, Any]:
-    """metadata.yml as served: each table's column descriptions moved to the glossary page (a table opens with its
-    rows, not with a screen of definitions), the Chinese-headed view described, free SQL off when public."""
+    """metadata.yml as served: the rollups' value counts described (archive.summary makes them), each table's
+    column descriptions moved to the glossary page (a table opens with its rows, not with a screen of
+    definitions), the Chinese-headed view described, free SQL off when public."""
     metadata = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))
     tables = metadata["databases"][DB_NAME]["tables"]
+    for rollup in ROLLUPS:
+        tables[rollup.name]["columns"] = _with_value_counts(tables[rollup.name]["columns"], rollup.sums)
     tables[SUMMARY_VIEW] = {
         "description": "每份报告一行（仅当前版本），中文表头；点报告标题看整份报告。数字为空表示报告缺少那张表，"
                        "不是 0。"
@@ -80,6 +84,17 @@ def load_metadata(*, public: bool = False) -> dict[str, Any]:
     if public:
         metadata["allow_sql"] = False
     return metadata
+
+
+def _with_value_counts(columns: dict[str, str], sums: tuple[str, ...]) -> dict[str, str]:
+    """A rollup's column descriptions with each sum's `<sum>_values` column (archive.summary.Rollup) after it."""
+    described = {}
+    for column, description in columns.items():
+        described[column] = description
+        if column in sums:
+            described[f"{column}_values"] = (f"有此数字的报告数（{column} 合计的非空值个数）/ reports with the figure: "
+                                             f"how many non-blank values {column} adds up")
+    return described
 
 
 def _register_plugin() -> None:

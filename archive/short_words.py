@@ -12,7 +12,7 @@ other cased letters (full-width Ａ, Greek) could miss what the tokenizer folded
 
 A common word has millions of occurrences, and reading them all is slower than a scan of the newest reports that
 stops at the first page of matches. So the occurrences are counted first, up to COMMON_WORD; a word with that
-many goes the scan's way (archive.search, and the search_text canned query of metadata.yml).
+many goes the scan's way (archive.search, which also writes the search_text canned query).
 """
 
 from __future__ import annotations
@@ -61,11 +61,14 @@ def create_short_word_index(db: Database) -> None:
     db.execute(BACKFILL)
 
 
+def occurrences(param: str, common: int = COMMON_WORD) -> str:
+    """SQL for the occurrences in the index of the word bound to `:param`, counted up to `common`."""
+    return f"(SELECT count(*) FROM (SELECT 1 FROM {OCCURRENCES} WHERE {_TERM_RANGE.format(p=param)} LIMIT {common}))"
+
+
 def is_common(param: str) -> str:
-    """SQL, true when the word bound to `:param` has COMMON_WORD or more occurrences in the index (counting stops
-    there)."""
-    return (f"(SELECT count(*) FROM (SELECT 1 FROM {OCCURRENCES} WHERE {_TERM_RANGE.format(p=param)}"
-            f" LIMIT {COMMON_WORD})) >= {COMMON_WORD}")
+    """SQL, true when the word bound to `:param` has COMMON_WORD or more occurrences in the index."""
+    return f"{occurrences(param)} >= {COMMON_WORD}"
 
 
 def reports_with(param: str) -> str:

@@ -1,30 +1,9 @@
-"""A crawl's archive writes, in a process of their own.
+"""The archive's writes in a process of their own, so that storing reports never holds up Scrapy's reactor.
 
-Why: storing a report (~200 cells with their indexes, the full-text row, the derived tables, then the group's
-fsyncs and WAL checkpoints) costs more than fetching and parsing it; on Scrapy's reactor thread it held up every
-download. A writer *thread* did not help: SQLite releases the GIL while it works, but takes it back for every
-statement, and with the reactor busy in Python each hand-over waits — measured, the writer ran at half speed and
-the reactor lost a third of its own, so the crawl was no faster. A process has an interpreter of its own; the
-reactor's share of a write is pickling it (~30 µs for a report).
-
-ArchiveProcess offers the part of archive.store.Archive a crawl uses (as crawler.distributed.JournalArchive does
-for a distributed crawl). The Archive and its SQLite connection live in the writer process, and writes reach it
-in order through a bounded queue: when the writer falls behind, the reactor waits for room (memory stays
-bounded), never the other way round. Writes are fire-and-forget (a failure is logged by the crawl) except
-store_report, whose outcome comes back as a Deferred, and the calls that open and close the run, which wait.
-
-Database faults are loud and lose nothing: the writer checks the file (PRAGMA quick_check) before it opens it; a
-write that meets another process's lock waits and is tried again for BUSY_PATIENCE_SECONDS; a
-write that still fails, or any other database or disk error (a full disk), is never dropped quietly: the crawl is
-told (`on_failure`), stops, and closes its run as `failed` when the archive can still take that.
-Reads (validators for a conditional GET, the body a 304 stands for, whether a URL has a report) use a read-only
-connection in the crawl's own process (ArchiveReader) and see what is committed: what earlier crawls archived,
-which is what they ask about.
-
-The writer dies with the crawl, kill -9 included: a kill loses the open commit group, as before, plus the writes
-still queued (a few seconds of pages at most); none of them is committed, so the next crawl fetches those pages
-again. It leaves the terminal's process group, so Ctrl-C reaches the crawl only, which stops gracefully and
-closes the writer after its last writes.
+ArchiveProcess is an ArchiveSink (archive/sink.py): writes go to the writer in order through a bounded queue as
+message dataclasses, fire-and-forget except store_report (a Deferred) and the calls that open and close the run;
+reads use a read-only connection here. A database or disk error stops the crawl (`on_failure`). The writer dies
+with the crawl, kill -9 included. Why, and what a kill loses: docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -52,6 +31,18 @@ from typing import Any
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
+from archive.sink import (
+    Close,
+    CloseKilledRun,
+    Commit,
+    FinishRun,
+    MarkUnchanged,
+    Message,
+    RecordError,
+    RecordFetch,
+    StartRun,
+    StoreReport,
+)
 from archive.store import BUSY_TIMEOUT_MS, Archive, ArchiveReader
 from parsers import Report
 
@@ -157,17 +148,18 @@ def _serve(db_path: str, group_seconds: float, jobs: multiprocessing.Queue, repl
     while True:
         try:
             # Idle for a whole group: commit it (a busy writer's groups close on their next write).
-            reply_id, op, args, kwargs = jobs.get(timeout=group_seconds or LIVENESS_SECONDS)
+            reply_id, message = jobs.get(timeout=group_seconds or LIVENESS_SECONDS)
         except queue.Empty:
             if parent is not None and not parent.is_alive():
                 return
-            reply_id, op, args, kwargs = _NO_REPLY, "commit", (), {}
+            reply_id, message = _NO_REPLY, Commit()
+        op = message.op
         # A commit holds the write lock already (never rolled back to retry); any other write may start again.
-        restart = partial(_restart_group, archive) if op not in ("commit", "close") else lambda: None
+        restart = partial(_restart_group, archive) if not isinstance(message, Commit | Close) else lambda: None
         try:
-            result = _retrying(partial(getattr(archive, op), *args, **kwargs), restart)
+            result = _retrying(partial(message.apply, archive), restart)
         except Exception as exc:
-            where = f" for {args[1]}" if len(args) > 1 else ""
+            where = f" for {message.url}" if getattr(message, "url", None) else ""
             fatal = isinstance(exc, sqlite3.Error | OSError)
             if fatal:
                 failures += 1
@@ -181,7 +173,7 @@ def _serve(db_path: str, group_seconds: float, jobs: multiprocessing.Queue, repl
         else:
             if reply_id != _NO_REPLY:
                 replies.put((reply_id, True, result))
-        if op == "close":  # the last job, whether it worked or not: the crawl is joining this process
+        if isinstance(message, Close):  # the last job, whether it worked or not: the crawl is joining this process
             if failures > 1:
                 replies.put((_NO_REPLY, False, f"{failures - 1} more archive writes failed after the first"))
             return
@@ -257,42 +249,42 @@ class ArchiveProcess:
         else:
             self._deliver(waiter.callback, value) if ok else self._deliver(waiter.errback, Failure(value))
 
-    def _send(self, op: str, *args: Any, waiter: Deferred | Future | None = None, **kwargs: Any) -> None:
+    def _send(self, message: Message, waiter: Deferred | Future | None = None) -> None:
         reply_id = _NO_REPLY
         if waiter is not None:
             reply_id = next(self._ids)
             self._waiting[reply_id] = waiter
         while True:
             try:
-                self._jobs.put((reply_id, op, args, kwargs), timeout=LIVENESS_SECONDS)
+                self._jobs.put((reply_id, message), timeout=LIVENESS_SECONDS)
                 return
             except queue.Full:
                 if not self._process.is_alive():
                     raise ArchiveGone("the archive writer process died") from None
 
-    def _wait(self, op: str, *args: Any, **kwargs: Any) -> Any:
-        """Run `op` after every write queued before it, and wait for its result."""
+    def _wait(self, message: Message) -> Any:
+        """Apply `message` after every write queued before it, and wait for its result."""
         done: Future[Any] = Future()
-        self._send(op, *args, waiter=done, **kwargs)
+        self._send(message, waiter=done)
         return done.result()
 
     def start_run(self, portals: list[str], start_urls: list[str]) -> int:
         """The run's id, once the writer has the archive open (an archive that cannot be opened raises here)."""
         self._opened.result()
         self.reader = ArchiveReader.open(self._db_path)
-        return self._wait("start_run", portals, start_urls)
+        return self._wait(StartRun(portals=portals, start_urls=start_urls))
 
     def close_killed_run(self, run_id: int) -> None:
-        self._wait("close_killed_run", run_id)
+        self._wait(CloseKilledRun(run_id=run_id))
 
-    def finish_run(self, run_id: int, **kwargs: Any) -> dict[str, Any]:
-        return self._wait("finish_run", run_id, **kwargs)
+    def finish_run(self, run_id: int, *, pages: int, errors: int, status: str = "finished") -> dict[str, Any]:
+        return self._wait(FinishRun(run_id=run_id, pages=pages, errors=errors, status=status))
 
     def close(self) -> None:
         """Apply what is queued, commit, and end the writer."""
         self._closing = True
         try:
-            self._wait("close")
+            self._wait(Close())
         finally:
             self._process.join()
             self._listener.join()
@@ -305,28 +297,28 @@ class ArchiveProcess:
                      method: str = "GET") -> str:
         """Queue the fetch; returns the sha256 Archive.record_fetch files it under (for a 304, that of the
         archived body it confirmed, "" when there is none)."""
-        self._send("record_fetch", run_id, url, status=status, body=body, headers=headers, method=method)
+        self._send(RecordFetch(run_id=run_id, url=url, status=status, body=body, headers=headers, method=method))
         if status == 304 and not body:
             return self.reader.validators(url)["sha256"] or ""
         return hashlib.sha256(body).hexdigest()
 
     def record_error(self, run_id: int, url: str | None, *, stage: str, message: str,
                      sha256: str | None = None) -> None:
-        self._send("record_error", run_id, url, stage=stage, message=message, sha256=sha256)
+        self._send(RecordError(run_id=run_id, url=url, stage=stage, message=message, sha256=sha256))
 
     def store_report(self, run_id: int, url: str, sha256: str, report: Report, *, portal: str | None = None,
                      region: str | None = None, page_url: str | None = None) -> Deferred[str]:
         """Queue the report; the Deferred fires with "new", "changed" or "unchanged" once it is stored."""
         stored: Deferred[str] = Deferred()
-        self._send("store_report", run_id, url, sha256, report, waiter=stored, portal=portal, region=region,
-                   page_url=page_url)
+        self._send(StoreReport(run_id=run_id, url=url, sha256=sha256, report=report, portal=portal, region=region,
+                               page_url=page_url), waiter=stored)
         return stored
 
     def mark_unchanged(self, run_id: int, url: str) -> bool:
         """A 304 for `url`: queue "seen again" when a report is on record there; False when none is."""
         if self.reader.current_version(url) is None:
             return False
-        self._send("mark_unchanged", run_id, url)
+        self._send(MarkUnchanged(run_id=run_id, url=url))
         return True
 
     def validators(self, url: str) -> dict[str, str | None]:

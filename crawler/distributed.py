@@ -1,25 +1,17 @@
 """Distributed crawling: worker processes on any number of machines share one crawl through Redis.
 
-scrapy-redis holds the frontier (a priority queue of requests) and the dupefilter (a set of request
-fingerprints), so each URL is fetched by one worker only — start URLs too: every worker yields them, the shared
-dupefilter lets the first through. The archive is one SQLite file with one writer, and workers never open it:
-their CrawlRecorder writes become messages on a Redis list (the crawl's journal) that crawler.writer replays
-against the archive, in order, on the machine that holds the SQLite file and raw/ folder.
+scrapy-redis holds the frontier and the dupefilter, so each URL is fetched by one worker only. Workers never
+open the archive: their sink (JournalArchive) pushes the writes as messages onto the crawl's journal, which
+crawler.writer replays on the machine that holds the SQLite file. A worker is these settings (worker_settings):
+WorkerStorage instead of ArchiveStorage, and the claiming queue below. Workers make no conditional GETs (the
+validators live with the archive; docs/architecture.md).
 
-Trust boundary: scrapy-redis pickles requests into Redis and the journal pickles its messages the same way, so
-whoever can write to this Redis can run code in every worker and in the writer. Keep Redis on a private network
-with a password (redis://:secret@host:6379/0) or TLS (rediss://).
+Trust boundary: scrapy-redis and the journal pickle into Redis, so whoever can write to this Redis can run code
+in every worker and in the writer. Keep Redis on a private network with a password or TLS (rediss://).
 
-What workers cannot do: conditional GETs. The validators and the archived body a 304 stands for live in the
-writer's SQLite file and raw/ folder, so a worker fetches every page in full. Nothing is stored twice (raw bodies
-are content-addressed) and an unchanged report still counts as unchanged, but a distributed re-crawl downloads
-and parses everything again.
-
-Termination: a worker is idle when it has nothing in flight, but another worker may still be parsing a page that
-will add requests. Taking a request from the frontier marks the taker busy in the same Redis script, and a worker
-closes only when the frontier is empty and no worker is busy; until then it raises DontCloseSpider and Scrapy
-asks the frontier again on its engine's next heartbeat — every NIANBAO_IDLE_POLL seconds in a worker instead of
-Scrapy's 5, so that an idle worker joins in as soon as others have found work for it.
+Termination: taking a request marks the taker busy in the same Redis script, and a worker closes only when the
+frontier is empty and no worker is busy (another may still be parsing a page that adds requests); until then it
+raises DontCloseSpider and asks again every NIANBAO_IDLE_POLL seconds.
 """
 
 from __future__ import annotations
@@ -29,17 +21,19 @@ import logging
 import pickle
 import re
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from redis import Redis
-from scrapy import signals
+from scrapy import Spider, signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy_redis.queue import PriorityQueue
 
-from crawler.recorder import CrawlRecorder
+from archive.sink import Message, RecordError, RecordFetch, StoreReport
+from crawler.recorder import REPORTS, START_FAILURES, START_REQUESTS
 from crawler.run import run_spider
 from crawler.spiders.portal import PortalSpider
+from crawler.storage import ArchiveStorage
 from parsers import Report
 
 log = logging.getLogger(__name__)
@@ -149,6 +143,8 @@ def worker_settings(redis_url: str, crawl_key: str, worker_id: str) -> dict[str,
         "NIANBAO_CRAWL_KEY": crawl_key,
         "NIANBAO_WORKER_ID": worker_id,
         "NIANBAO_IDLE_POLL": 1.0,
+        # The journal instead of the archive; no JobDirGuard (the frontier is in Redis).
+        "EXTENSIONS": {"crawler.distributed.WorkerStorage": 0},
     }
 
 
@@ -166,98 +162,122 @@ class ClaimingQueue(PriorityQueue):
         return self._decode_request(data) if data else None
 
 
-class JournalArchive:
-    """The part of archive.store.Archive a crawl writes through, as messages on the crawl's journal.
+@dataclass(frozen=True, kw_only=True)
+class WorkerStarted(Message):
+    """A worker joined the crawl (the first one makes the writer open the run)."""
 
-    Each message is (Archive method, args, kwargs) without the run id — the writer owns the run and passes its
-    own. Reads have no answer here (see the module docstring): validators are always empty, so the spider never
-    makes a conditional GET and never needs an archived body or Archive.mark_unchanged.
+    op = "started"
+    worker: str
+    portals: list[str]
+    start_urls: list[str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class WorkerFinished(Message):
+    """A worker is done, with the counts the run's row needs (crawler.writer adds up all workers')."""
+
+    op = "finished"
+    worker: str
+    reason: str
+    pages: int
+    errors: int
+    start_requests: int
+    start_failures: int
+
+
+class JournalArchive:
+    """The ArchiveSink of a distributed worker: every write is a message on the crawl's journal.
+
+    Run ids are None: the writer owns the run and fills in its own. Reads have no answer here (see the module
+    docstring): validators are always empty, so the spider never makes a conditional GET.
     """
 
-    def __init__(self, redis: Redis, journal: str) -> None:
+    def __init__(self, redis: Redis, journal: str, worker: str = "") -> None:
         self.redis = redis
         self.journal = journal
+        self.worker = worker
 
-    def send(self, op: str, *args: Any, **kwargs: Any) -> None:
-        self.redis.rpush(self.journal, pickle.dumps((op, args, kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+    def send(self, message: Message) -> None:
+        self.redis.rpush(self.journal, pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
 
-    def record_fetch(self, run_id: int, url: str, *, status: int, body: bytes, headers: dict[str, str],
+    def start_run(self, portals: list[str], start_urls: list[str]) -> None:
+        self.send(WorkerStarted(worker=self.worker, portals=portals, start_urls=start_urls))
+
+    def close_killed_run(self, run_id: int) -> None:
+        raise NotImplementedError("a distributed crawl resumes from Redis, not from a JOBDIR")
+
+    def record_fetch(self, run_id: int | None, url: str, *, status: int, body: bytes, headers: dict[str, str],
                      method: str = "GET") -> str:
         """Queue the fetch; returns the sha256 the writer's Archive.record_fetch will file the body under."""
-        self.send("record_fetch", url, status=status, body=body, headers=headers, method=method)
+        self.send(RecordFetch(run_id=None, url=url, status=status, body=body, headers=headers, method=method))
         return "" if status == 304 and not body else hashlib.sha256(body).hexdigest()
 
-    def record_error(self, run_id: int, url: str | None, *, stage: str, message: str,
+    def record_error(self, run_id: int | None, url: str | None, *, stage: str, message: str,
                      sha256: str | None = None) -> None:
-        self.send("record_error", url, stage=stage, message=message, sha256=sha256)
+        self.send(RecordError(run_id=None, url=url, stage=stage, message=message, sha256=sha256))
 
-    def store_report(self, run_id: int, url: str, sha256: str, report: Report, *, portal: str | None = None,
+    def store_report(self, run_id: int | None, url: str, sha256: str, report: Report, *, portal: str | None = None,
                      region: str | None = None, page_url: str | None = None) -> str:
         """Queue the report; whether it is new, changed or unchanged only the writer can tell."""
-        self.send("store_report", url, sha256, report, portal=portal, region=region, page_url=page_url)
+        self.send(StoreReport(run_id=None, url=url, sha256=sha256, report=report, portal=portal, region=region,
+                              page_url=page_url))
         return "queued"
+
+    def mark_unchanged(self, run_id: int | None, url: str) -> bool:
+        return False  # never asked: no validators, so no 304
+
+    def finish_run(self, run_id: int | None, *, pages: int, errors: int, status: str = "finished",
+                   start_requests: int = 0, start_failures: int = 0) -> dict[str, Any]:
+        """Tell the writer this worker is done (`status`: how its engine closed); the writer closes the run once
+        every worker has."""
+        counts = {"pages": pages, "errors": errors, "start_requests": start_requests,
+                  "start_failures": start_failures}
+        self.send(WorkerFinished(worker=self.worker, reason=status, **counts))
+        return {"worker": self.worker, "status": status, **counts}
 
     def validators(self, url: str) -> dict[str, str | None]:
         return {"etag": None, "last_modified": None, "sha256": None}
+
+    def get_blob(self, sha256: str) -> bytes:
+        raise KeyError(sha256)  # the bodies are on the writer's machine
 
     def close(self) -> None:
         self.redis.close()
 
 
-@dataclass
-class WorkerRecorder(CrawlRecorder):
-    """CrawlRecorder writing to the journal. Its counts are this worker's; the writer adds up all workers'.
+class WorkerStorage(ArchiveStorage):
+    """ArchiveStorage for one worker of a distributed crawl: it writes to the crawl's journal, counts this
+    worker's share (the writer adds up all workers'), and closes only when the whole crawl is done."""
 
-    run_id is a placeholder: workers do not know the run's id (the writer opens the run) and never need it.
-    """
-
-    worker: str = ""
-    outcomes: dict[str, int] = field(default_factory=lambda: {"queued": 0})
-
-    def finish(self, reason: str) -> dict[str, Any]:
-        """Tell the writer this worker is done, with the counts the run's row needs."""
-        counts = {"pages": self.pages, "errors": self.errors, "start_requests": self.start_requests,
-                  "start_failures": self.start_failures}
-        self.archive.send("finished", worker=self.worker, reason=reason, **counts)
-        self.archive.close()
-        return {"worker": self.worker, "status": reason, "reports": self.outcomes["queued"], **counts}
-
-
-class WorkerSpider(PortalSpider):
-    """The portal spider as one worker of a distributed crawl (crawler.distributed.worker_settings)."""
-
-    @classmethod
-    def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> WorkerSpider:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
-        return spider
-
-    def archive_writer(self) -> None:
-        """Workers write through the journal (opened with the spider), never to an archive of their own."""
-        return None
-
-    def opened(self) -> None:
-        keys = CrawlKeys(self.settings["NIANBAO_CRAWL_KEY"])
-        self.frontier = [keys.requests, keys.busy]
-        self.worker = self.settings["NIANBAO_WORKER_ID"]
-        redis = connect(self.settings["REDIS_URL"])
+    def open_sink(self) -> JournalArchive:
+        """The journal (the writer opens the run); its Redis connection closes when the worker finishes."""
+        settings = self.crawler.settings
+        self.keys = CrawlKeys(settings["NIANBAO_CRAWL_KEY"])
+        self.worker = settings["NIANBAO_WORKER_ID"]
+        redis = connect(settings["REDIS_URL"])
         self._settle = redis.register_script(_SETTLE)
-        archive = JournalArchive(redis, keys.journal)  # closes the connection when the worker finishes
-        portals, start_urls = [p.name for p in self.portals], [u for p in self.portals for u in p.start_urls]
-        archive.send("started", worker=self.worker, portals=portals, start_urls=start_urls)
-        self.recorder = WorkerRecorder(archive=archive, run_id=0, worker=self.worker)
+        self.crawler.signals.connect(self.spider_idle, signal=signals.spider_idle)
+        return JournalArchive(redis, self.keys.journal, self.worker)
+
+    def spider_opened(self, spider: Spider) -> None:
+        super().spider_opened(spider)
         # Scrapy has no setting for its heartbeat; the engine starts it after spider_opened, with this interval.
         # Should Scrapy rename it, idle workers poll every 5 s again: slower to join in, never wrong.
-        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = self.settings.getfloat("NIANBAO_IDLE_POLL")
+        self.crawler.engine._SLOT_HEARTBEAT_INTERVAL = self.crawler.settings.getfloat("NIANBAO_IDLE_POLL")
 
-    def idle(self) -> None:
+    def spider_idle(self) -> None:
         """Nothing in flight here: close only when the whole crawl is done, else ask the frontier again later."""
-        if not self._settle(keys=self.frontier, args=[self.worker]):
+        if not self._settle(keys=[self.keys.requests, self.keys.busy], args=[self.worker]):
             raise DontCloseSpider
 
-    def closed(self, reason: str) -> None:
-        self.summary = self.recorder.finish(reason)
-        s = self.summary
+    def spider_closed(self, spider: Spider, reason: str) -> None:
+        """Tell the writer this worker is done, with the counts the run's row needs."""
+        recorder = self.recorder
+        done = self.sink.finish_run(None, **recorder.figures(), status=reason,
+                                    start_requests=recorder.count(START_REQUESTS),
+                                    start_failures=recorder.count(START_FAILURES))
+        self.sink.close()
+        s = self.summary = {**done, "reports": recorder.count(REPORTS + "queued")}
         log.info("worker %s %s: %s pages, %s reports and %s errors sent to the archive writer",
                  s["worker"], s["status"], s["pages"], s["reports"], s["errors"])
 
@@ -275,5 +295,5 @@ def run_worker(redis_url: str, crawl_key: str, portals: list[str] | None, start_
         raise ValueError("a distributed crawl keeps its frontier in Redis and resumes from there; JOBDIR does not "
                          "apply")
     settings = {**worker_settings(redis_url, crawl_key, worker_id or default_worker_id()), **(settings_overrides or {})}
-    summary = run_spider(WorkerSpider, portals, start_urls, settings)
+    summary = run_spider(portals, start_urls, settings)
     return summary if summary is not None else {"status": "failed"}

@@ -1,18 +1,10 @@
-"""Make a JOBDIR safe for scheduled, unattended crawls: resume after a stop, recover after a kill, start fresh after
-a crawl that finished.
+"""Make a JOBDIR safe for unattended crawls: resume after a stop, recover after a kill, start fresh after a finish.
 
-Scrapy's JOBDIR keeps the pending requests (`requests.queue/`) and the fingerprints of every request scheduled
-(`requests.seen`). That is exactly right after a graceful stop (SIGTERM, Ctrl-C): the queue is written on close,
-and the next crawl carries on where the last one stopped. It is wrong in two other cases this extension handles:
-
-- **Killed** (kill -9, OOM, power cut): queuelib writes a disk queue's head only when it closes, so a killed crawl
-  leaves `requests.seen` full of requests whose queue entries are gone — resuming from it would skip them for ever.
-  A marker file holding the run's id is written when a crawl opens and removed when it closes; finding it at start
-  means the last crawl was killed. Its Scrapy state is then discarded and its `crawl_runs` row is closed as
-  "killed". Nothing is lost: every body it fetched is in the archive, so the new crawl re-walks the listings and its
-  conditional GETs answer 304 for every report page and attachment already archived.
-- **Finished**: a finished crawl's `requests.seen` would make the next scheduled crawl skip every page it saw, so
-  after a finished crawl the state is cleared.
+Scrapy's JOBDIR is right after a graceful stop. After a kill, `requests.seen` lists requests whose queue entries
+were never written, so resuming would skip them for ever: a marker holding the run's id, present at start, says
+the last crawl was killed; its Scrapy state is discarded and its run closed as "killed" (every body it fetched
+is archived, so the new crawl's conditional GETs cost little). After a finish, the state is cleared, or the next
+crawl would skip every page it saw.
 """
 
 from __future__ import annotations
@@ -22,9 +14,11 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scrapy import Spider, signals
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.job import job_dir
+
+from crawler.storage import recorder_of
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -54,22 +48,21 @@ class JobDirGuard:
         if not path:
             raise NotConfigured  # no message: Scrapy would log it as a warning on every crawl
         guard = cls(crawler, Path(path))
-        # Connected after the spider's own handlers (extensions are built after the spider), so the spider's
-        # recorder is open here and already closed in spider_closed.
+        # Connected after crawler.storage.ArchiveStorage's (EXTENSIONS order), so the run is open here.
         crawler.signals.connect(guard.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(guard.spider_closed, signal=signals.spider_closed)
         return guard
 
-    def spider_opened(self, spider: Spider) -> None:
-        recorder = spider.recorder
+    def spider_opened(self) -> None:
+        recorder = recorder_of(self.crawler)
         if recorder is None:  # the archive could not be opened: leave the job's state as the last crawl left it
             return
         if self.killed_run is not None:
-            recorder.archive.close_killed_run(self.killed_run)
+            recorder.sink.close_killed_run(self.killed_run)
         (self.path / MARKER).write_text(str(recorder.run_id))
 
-    def spider_closed(self, spider: Spider, reason: str) -> None:
-        if spider.recorder is None:
+    def spider_closed(self, reason: str) -> None:
+        if recorder_of(self.crawler) is None:
             return
         if reason == "finished":
             self._clear()

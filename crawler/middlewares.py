@@ -13,6 +13,8 @@ from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 from w3lib.url import safe_url_string
 
+from crawler.storage import recorder_of
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
@@ -31,7 +33,7 @@ class ArchiveFetchesMiddleware:
         return cls(crawler)
 
     def process_response(self, request: Request, response: Response) -> Response:
-        recorder = getattr(self.crawler.spider, "recorder", None)
+        recorder = recorder_of(self.crawler)
         if recorder is None:
             return response
         headers = response.headers.to_unicode_dict()

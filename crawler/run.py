@@ -13,6 +13,7 @@ from scrapy.settings import Settings
 
 from crawler.portals import resolve
 from crawler.spiders.portal import PortalSpider
+from crawler.storage import summary_of
 
 
 def crawl(
@@ -26,22 +27,22 @@ def crawl(
     URLs raise (UnknownPortal / ValueError) before anything is fetched. `settings_overrides` take precedence over
     crawler/settings.py (e.g. {"JOBDIR": "crawls/xtx"} to make the crawl resumable after a kill).
     """
-    summary = run_spider(PortalSpider, portals, start_urls, {"NIANBAO_DB": str(db_path), **(settings_overrides or {})})
+    summary = run_spider(portals, start_urls, {"NIANBAO_DB": str(db_path), **(settings_overrides or {})})
     if summary is None:  # the spider never got to close its run (an error while opening)
         return {"status": "failed", "failed": True}
     return {**summary, "failed": summary["status"] != "finished"}
 
 
-def run_spider(spider_cls: type[PortalSpider], portals: list[str] | None, start_urls: list[str] | None,
+def run_spider(portals: list[str] | None, start_urls: list[str] | None,
                settings_overrides: dict[str, Any]) -> dict[str, Any] | None:
-    """Run one portal spider (or a subclass) to the end with crawler/settings.py plus `settings_overrides`;
-    its `summary`, None when it never got to make one. Once per process."""
+    """Run the portal spider to the end with crawler/settings.py plus `settings_overrides`; the summary its
+    storage made (crawler.storage), None when it never got to make one. Once per process."""
     resolve(portals, start_urls)  # fail fast, outside the reactor
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     settings.setdict(settings_overrides, priority="cmdline")
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(spider_cls)
+    crawler = process.create_crawler(PortalSpider)
     process.crawl(crawler, portals=list(portals or []), start_urls=list(start_urls or []))
     process.start()
-    return getattr(crawler.spider, "summary", None)
+    return summary_of(crawler)

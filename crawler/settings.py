@@ -72,8 +72,12 @@ DOWNLOADER_MIDDLEWARES = {
 # Resolves names for connections and refuses an address the host policy refuses (DNS rebinding).
 TWISTED_DNS_RESOLVER = "crawler.policy.CheckedResolver"
 ITEM_PIPELINES = {"crawler.pipelines.StoreReportsPipeline": 300}
-# With JOBDIR set (nianbao crawl --jobdir): resume after a stop, recover after a kill, start fresh after a finish.
-EXTENSIONS = {"crawler.jobdir.JobDirGuard": 0}
-
-REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+EXTENSIONS = {
+    # Opens the archive, starts the run when the spider opens, closes it from crawler.stats (nianbao/…).
+    "crawler.storage.ArchiveStorage": 0,
+    # With JOBDIR set (nianbao crawl --jobdir): resume after a stop, recover after a kill, start fresh after a
+    # finish. After the storage: it names the run.
+    "crawler.jobdir.JobDirGuard": 10,
+}
+# `scrapy crawl portal -o reports.json` writes Chinese as itself, not \u escapes (Scrapy's default is None).
 FEED_EXPORT_ENCODING = "utf-8"

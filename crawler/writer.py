@@ -1,33 +1,27 @@
 """The archive writer of a distributed crawl: the one process that writes the SQLite archive.
 
-Workers (crawler.distributed) push their writes onto the crawl's journal in Redis; this loop replays them
-against archive.store.Archive in order — fetches with their raw bodies, errors, reports — and keeps the crawl's
-one crawl_runs row: opened when the first worker says it started, closed with the pages, errors and status of
-all workers once every worker that started has finished. Each worker's messages arrive in the order it sent them,
-so a report always follows the fetch of its bytes.
-
-Journal messages are pickled (see crawler.distributed on the trust boundary). Each is moved to an `applying`
-list before it is applied and dropped after, so a killed writer, restarted, applies it again: nothing is lost,
-and at worst one row is written twice. A message that fails to apply is kept in the crawl's `rejected` list and
-recorded as an `errors` row (stage "writer"); the crawl goes on.
+It replays the crawl's journal (crawler.distributed) against archive.store.Archive in order, and keeps the
+crawl's one crawl_runs row: opened when the first worker starts, closed with every worker's counts once all have
+finished. Each message is moved to an `applying` list first, so a killed writer, restarted, applies it again
+(at worst one row twice); one that fails is kept in `rejected` and recorded as an `errors` row (stage "writer").
 """
 
 from __future__ import annotations
 
 import logging
 import pickle
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from redis import Redis
 
+from archive.sink import RUN_WRITES, VERSION, Message
 from archive.store import Archive
-from crawler.distributed import CrawlKeys, connect
+from crawler.distributed import CrawlKeys, WorkerFinished, WorkerStarted, connect
 from crawler.recorder import run_status
 
 log = logging.getLogger(__name__)
-
-ARCHIVE_WRITES = ("record_fetch", "record_error", "store_report")
 
 
 def run_writer(db_path: str | Path, redis_url: str, crawl_key: str, *, workers: int = 1,
@@ -83,20 +77,23 @@ class JournalWriter:
         return True
 
     def _apply(self, raw: bytes) -> None:
-        op, args = "?", ()
+        message = None
         try:
-            op, args, kwargs = pickle.loads(raw)
-            if op == "started":
-                self._started(**kwargs)
-            elif op == "finished":
-                self.redis.hset(self.keys.finished, kwargs["worker"], pickle.dumps(kwargs))
-            elif op in ARCHIVE_WRITES:
-                getattr(self.archive, op)(self._run()["id"], *args, **kwargs)
+            message = pickle.loads(raw)
+            if not isinstance(message, Message) or message.version != VERSION:
+                raise ValueError(f"unknown journal message {message!r}")
+            if isinstance(message, WorkerStarted):
+                self._started(message)
+            elif isinstance(message, WorkerFinished):
+                self.redis.hset(self.keys.finished, message.worker, raw)
+            elif isinstance(message, RUN_WRITES):
+                replace(message, run_id=self._run()["id"]).apply(self.archive)
             else:
-                raise ValueError(f"unknown journal message {op!r}")
+                raise ValueError(f"not a journal message: {message.op}")
         except Exception as exc:  # a bad message must not stop the archive for every other worker
             self.redis.rpush(self.keys.rejected, raw)
-            self._error(args[0] if args else None,
+            op = message.op if isinstance(message, Message) else "?"
+            self._error(getattr(message, "url", None),
                         f"{op} not applied ({type(exc).__name__}: {exc}); the message is kept in {self.keys.rejected}")
 
     def _run(self) -> dict[str, Any]:
@@ -113,8 +110,9 @@ class JournalWriter:
         if run:
             self.redis.set(self.keys.run, pickle.dumps({**run, "errors": run["errors"] + 1}))
 
-    def _started(self, *, worker: str, portals: list[str], start_urls: list[str]) -> None:
+    def _started(self, started: WorkerStarted) -> None:
         """The first worker opens the crawl's run; a worker started on other portals or URLs is an error."""
+        worker, portals, start_urls = started.worker, started.portals, started.start_urls
         if self.redis.get(self.keys.run) is None:
             run_id = self.archive.start_run(portals=portals, start_urls=start_urls)
             self.redis.set(self.keys.run, pickle.dumps({"id": run_id, "portals": portals, "start_urls": start_urls,
@@ -133,14 +131,14 @@ class JournalWriter:
         Each worker yields every start request (the shared dupefilter lets one through), so the crawl's start
         requests are one worker's count and its start failures the sum of all.
         """
-        done = [pickle.loads(value) for value in self.redis.hvals(self.keys.finished)]
+        done: list[WorkerFinished] = [pickle.loads(value) for value in self.redis.hvals(self.keys.finished)]
         run = self._run()
-        reason = next((d["reason"] for d in done if d["reason"] != "finished"), "finished")
-        status = run_status(max(d["start_requests"] for d in done), sum(d["start_failures"] for d in done), reason)
-        row = self.archive.finish_run(run["id"], pages=sum(d["pages"] for d in done),
-                                      errors=run["errors"] + sum(d["errors"] for d in done), status=status)
+        reason = next((d.reason for d in done if d.reason != "finished"), "finished")
+        status = run_status(max(d.start_requests for d in done), sum(d.start_failures for d in done), reason)
+        row = self.archive.finish_run(run["id"], pages=sum(d.pages for d in done),
+                                      errors=run["errors"] + sum(d.errors for d in done), status=status)
         self.redis.delete(*self.keys.transient())
         log.info("crawl %s %s: %s workers, %s pages, %s bytes, reports new %s / changed %s / unchanged %s, "
                  "%s errors (run %s)", self.keys.crawl, status, len(done), row["pages"], row["bytes"],
                  row["reports_new"], row["reports_changed"], row["reports_unchanged"], row["errors"], row["id"])
-        return {**row, "workers": sorted(d["worker"] for d in done), "failed": status != "finished"}
+        return {**row, "workers": sorted(d.worker for d in done), "failed": status != "finished"}

@@ -28,7 +28,7 @@ def _opened(tmp_path: Path, group_seconds: float = 0) -> ArchiveProcess:
     return ArchiveProcess(tmp_path / "nianbao.db", group_seconds=group_seconds, deliver=_direct)
 
 
-def test_writes_run_in_order_on_their_own_thread_and_report_back(tmp_path: Path) -> None:
+def test_writes_run_in_order_in_the_writer_process_and_report_back(tmp_path: Path) -> None:
     archive = _opened(tmp_path)
     run = archive.start_run(portals=["x"], start_urls=["http://x/"])
     sha = archive.record_fetch(run, "http://x/a", status=200, body=BODY, headers={"ETag": '"v1"'}, method="GET")
@@ -109,3 +109,22 @@ def test_an_archive_that_cannot_be_opened_fails_the_run_with_its_reason(tmp_path
     archive = _opened(tmp_path)
     with pytest.raises(ArchiveFailed, match=r"cannot open the archive .*: OperationalError: unable to open database"):
         archive.start_run(portals=[], start_urls=[])
+
+
+def test_every_sink_takes_the_protocols_calls() -> None:
+    """Archive, the writer process and the Redis journal each accept every call of ArchiveSink as declared."""
+    import inspect
+
+    from archive.sink import ArchiveSink
+    from archive.store import Archive
+    from crawler.distributed import JournalArchive
+
+    operations = [name for name in vars(ArchiveSink) if not name.startswith("_")]
+    assert {"start_run", "record_fetch", "store_report", "finish_run", "close"} <= set(operations)
+    for sink in (Archive, ArchiveProcess, JournalArchive):
+        for name in operations:
+            declared = inspect.signature(getattr(ArchiveSink, name)).parameters
+            offered = inspect.signature(getattr(sink, name)).parameters
+            for parameter in declared.values():
+                assert parameter.name in offered, (sink.__name__, name, parameter.name)
+                assert offered[parameter.name].kind == parameter.kind, (sink.__name__, name, parameter.name)

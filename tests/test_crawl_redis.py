@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import pickle
 import queue
 import shutil
 import sqlite3
@@ -18,6 +19,7 @@ import pytest
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisDown
 
+from archive.sink import VERSION, RecordError
 from crawler.distributed import CrawlKeys, JournalArchive
 from crawler.writer import run_writer
 from nianbao.demo import PortalServer
@@ -218,28 +220,35 @@ def test_writer_records_and_keeps_what_it_cannot_apply(redis_url, tmp_path):
     URLs than the crawl's is an errors row; the crawl's row counts both, and the rest is applied."""
     keys = CrawlKeys("bad-input")
     client = Redis.from_url(redis_url)
-    journal = JournalArchive(client, keys.journal)
-    journal.send("started", worker="a", portals=[], start_urls=["http://a.example.gov.cn/"])
-    journal.send("started", worker="b", portals=[], start_urls=["http://b.example.gov.cn/"])
-    sha = journal.record_fetch(0, "http://a.example.gov.cn/", status=200, body=b"<html>home</html>", headers={})
-    journal.store_report(0, "http://a.example.gov.cn/nb.html", "0" * 64, Report(source="nb.html"))  # never fetched
+    journal = {worker: JournalArchive(client, keys.journal, worker) for worker in ("a", "b")}
+    journal["a"].start_run(portals=[], start_urls=["http://a.example.gov.cn/"])
+    journal["b"].start_run(portals=[], start_urls=["http://b.example.gov.cn/"])
+    sha = journal["a"].record_fetch(None, "http://a.example.gov.cn/", status=200, body=b"<html>home</html>",
+                                    headers={})
+    never_fetched = "http://a.example.gov.cn/nb.html"
+    journal["a"].store_report(None, never_fetched, "0" * 64, Report(source="nb.html"))
     client.rpush(keys.journal, b"not a pickle")
+    # A message of another version (a journal written by another release) is refused, not applied wrongly.
+    client.rpush(keys.journal, pickle.dumps(RecordError(run_id=None, url="http://a.example.gov.cn/v2", stage="fetch",
+                                                        message="HTTP 404", version=VERSION + 1)))
     for worker in ("a", "b"):
-        journal.send("finished", worker=worker, reason="finished", pages=worker == "a", errors=0, start_requests=1,
-                     start_failures=0)
+        journal[worker].finish_run(None, pages=worker == "a", errors=0, status="finished", start_requests=1,
+                                   start_failures=0)
 
     row = run_writer(tmp_path / "nianbao.db", redis_url, keys.crawl, workers=2, poll=0.1)
 
-    assert (row["status"], row["pages"], row["errors"], row["reports_new"]) == ("finished", 1, 3, 0)
+    assert (row["status"], row["pages"], row["errors"], row["reports_new"]) == ("finished", 1, 4, 0)
     db = sqlite3.connect(tmp_path / "nianbao.db")
     assert db.execute("SELECT url, sha256 FROM fetches").fetchall() == [("http://a.example.gov.cn/", sha)]
     errors = db.execute("SELECT url, stage, message FROM errors WHERE run_id = 1 ORDER BY id").fetchall()
     assert [(url, stage) for url, stage, _ in errors] == [(None, "writer"), ("http://a.example.gov.cn/nb.html",
-                                                                              "writer"), (None, "writer")]
+                                                                              "writer"), (None, "writer"),
+                                                       ("http://a.example.gov.cn/v2", "writer")]
     assert "worker b was started on portals [] and start URLs ['http://b.example.gov.cn/']" in errors[0][2]
     assert errors[1][2].startswith("store_report not applied (ValueError: no archived body with sha256 '000")
     assert errors[2][2].startswith("? not applied (UnpicklingError")
-    assert client.lrange(keys.rejected, 0, -1)[1] == b"not a pickle" and client.llen(keys.rejected) == 2
+    assert errors[3][2].startswith("record_error not applied (ValueError: unknown journal message")
+    assert client.lrange(keys.rejected, 0, -1)[1] == b"not a pickle" and client.llen(keys.rejected) == 3
     assert client.keys(f"nianbao:{keys.crawl}:*") == [keys.rejected.encode()]
     client.delete(keys.rejected)
     client.close()

@@ -3,6 +3,7 @@ version, and a crawl whose every start URL fails says so."""
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -34,10 +35,16 @@ def test_scrapy_crawl_then_an_edited_report_is_a_new_version(portal, edited_page
     settings = [arg for key, value in only_page.items() for arg in ("-s", f"{key}={value}")]
     done = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "portal", "-a", f"start_urls={url}", "-s", f"NIANBAO_DB={db}",
-         *settings],
+         *settings, "-s", "LOG_LEVEL=INFO"],
         cwd=REPO, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    # The crawl's counts are Scrapy stats (what monitors read), and its crawl_runs row was filled from them.
+    stats = dict(re.findall(r"'(nianbao/[a-z_/]+)': (\d+)", done.stderr))
+    row = sqlite3.connect(db).execute("SELECT pages, errors, reports_new FROM crawl_runs").fetchone()
+    assert (stats["nianbao/pages"], stats["nianbao/reports/new"], stats["nianbao/start_requests"]) == (
+        str(row[0]), str(row[2]), "1")
+    assert row[0] >= 2 and row[1] == 0 and "nianbao/errors" not in stats
     original = portal.pages[REPORT_PAGE].body
     # a correction note in the report's own text (a note in the page's chrome alone leaves the report as it was)
     edited = original.replace("针对以上问题".encode(), "（2021年2月3日更正）针对以上问题".encode())

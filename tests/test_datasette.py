@@ -15,6 +15,7 @@ import pytest
 import yaml
 from datasette_dashboards import replace_opts_in_query
 
+from archive.search import search, search_text_sql
 from archive.serve import DB_NAME, METADATA_PATH, datasette_app, load_metadata
 from archive.short_words import COMMON_WORD
 from archive.summary import SUMMARY_COLUMNS
@@ -138,16 +139,26 @@ def test_canned_queries_give_the_rows_the_old_sql_gave(site):
     assert len(site.query("search_text", q="县")) == 6  # a one-character query finds every report
 
 
+def test_search_text_is_served_from_python(site):
+    """metadata.yml describes search_text and holds no SQL and no threshold; the query served is archive.search's,
+    registered by the plugin, and /-/search and the canned query find the same reports."""
+    described = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))["databases"][DB_NAME]["queries"]
+    assert "sql" not in described["search_text"]
+    assert f"{COMMON_WORD}" not in METADATA_PATH.read_text(encoding="utf-8")
+    served = site.run(site.ds.get_canned_query(DB_NAME, "search_text", None))
+    assert served["sql"] == search_text_sql() and f"LIMIT {COMMON_WORD}" in served["sql"]
+    assert (served["title"], served["params"]) == (described["search_text"]["title"], ["q"])
+    for q in ("社保", "复议", "易俗河镇"):
+        assert [r["report_id"] for r in site.query("search_text", q=q)] == [r["id"] for r in search(site.db_path, q)]
+
+
 def test_search_text_for_common_short_words_scans_and_agrees(site):
     """The canned query's scan arm (a 1–2 character word with COMMON_WORD or more occurrences), forced by setting
     its threshold to 0: the same rows as the reference SQL and the index arm."""
-    sql = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))["databases"][DB_NAME]["queries"][
-        "search_text"]["sql"]
-    assert sql.count(f"{COMMON_WORD}") == 3  # the probe's limit and both arms' thresholds, as in short_words.py
     db = sqlite3.connect(site.db_path)
     db.row_factory = sqlite3.Row
     for q in ("社保", "复议", "县", "没有", "易俗河镇"):
-        scanned = [dict(row) for row in db.execute(sql.replace(f"{COMMON_WORD}", "0"), {"q": q})]
+        scanned = [dict(row) for row in db.execute(search_text_sql(common=0), {"q": q})]
         assert scanned == [dict(row) for row in db.execute(OLD_QUERIES["search_text"], {"q": q})] != [], q
         assert scanned == site.query("search_text", q=q), q
 
@@ -155,9 +166,8 @@ def test_search_text_for_common_short_words_scans_and_agrees(site):
 def test_search_text_reads_no_occurrences_of_a_common_word(site):
     """The rare-word arm starts from the one-row probe: for a common word its threshold ends that outer loop before
     the word's occurrences are read (tested in the WHERE clause instead, it read them all: 1.8 s at 1 M reports)."""
-    sql = yaml.safe_load(METADATA_PATH.read_text(encoding="utf-8"))["databases"][DB_NAME]["queries"][
-        "search_text"]["sql"]
-    plan = [row[3] for row in sqlite3.connect(site.db_path).execute("EXPLAIN QUERY PLAN " + sql, {"q": "县"})]
+    plan = [row[3] for row in sqlite3.connect(site.db_path).execute("EXPLAIN QUERY PLAN " + search_text_sql(),
+                                                                     {"q": "县"})]
     assert plan.index("SCAN probe") < plan.index("SCAN m"), plan
 
 

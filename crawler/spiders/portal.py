@@ -1,24 +1,9 @@
 """The generic portal spider: focused discovery of a government portal's annual reports.
 
-From the start pages it follows disclosure navigation (政务公开 -> 信息公开年报 -> 部门/乡镇 -> 栏目), list
-pagination (plain links, TRS createPageHTML, Hanweb dataproxy), report links and their attachments. Report pages
-and attachments are fetched conditionally, so a re-crawl of an unchanged portal costs little more than its
-list pages.
-
-Whatever goes wrong becomes an `errors` row and the crawl goes on; its stage says where:
-- fetch: no usable response after the retries — an HTTP error status, a timeout, a connection lost or reset, a
-  body cut short (its bytes are archived), a redirect loop, a download over DOWNLOAD_MAXSIZE (cancelled once its
-  Content-Length announces it, nothing archived);
-- robots: refused by robots.txt (policy, not counted as a failure); ignored: another request Scrapy dropped;
-- policy: not sent, refused by the host policy (crawler.policy: a redirect off the crawl's hosts and ports, or to a
-  private address); budget: a crawl budget was reached (crawler.budgets);
-- parse: the archived bytes could not be read (damaged, encrypted, over a size limit, a zip bomb);
-- recognise: a report link led to a page that is no report: titled as one without tables or attachment, or a
-  "soft 404" (answered 200 with a page-not-found page);
-- paging: a list continues where the crawler cannot follow (TRS list2.trsapi "动静结合" lists);
-- blocked: the portal answered with a JavaScript challenge or a WAF block page (crawler.challenge), archived but
-  never parsed; the crawl's summary lists the blocked portals and what to do.
-A page that was a report and now fails keeps its stored versions: an error never replaces a report.
+From the start pages it follows disclosure navigation, list pagination (plain links, TRS createPageHTML, Hanweb
+dataproxy), report links and their attachments; report pages and attachments are fetched conditionally. It
+yields requests and report items; whatever goes wrong becomes an `errors` row through the run's recorder (the
+stages: docs/architecture.md) and the crawl goes on. An error never replaces a stored report.
 """
 
 from __future__ import annotations
@@ -36,12 +21,10 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from crawler.archive_process import ArchiveFailed, ArchiveProcess
 from crawler.budgets import CrawlBudgets
-from crawler.challenge import ADVICE, BlockedResponse
+from crawler.challenge import BlockedResponse
 from crawler.links import (
     Link,
     LinkKind,
@@ -69,6 +52,7 @@ from crawler.policy import HostPolicy, Refused
 from crawler.portals import Portal, resolve
 from crawler.recognise import is_not_found_page, is_report, page_hints, page_title, title_suggests_report, with_hints
 from crawler.recorder import CrawlRecorder
+from crawler.storage import recorder_of
 from parsers import HtmlPage, ParseError, Report, load_html, parse, parse_html
 from parsers.detect import sniff
 
@@ -96,12 +80,7 @@ class PortalSpider(Spider):
         self.host_policy = HostPolicy.for_portals(self.portals)  # crawler.policy: every request passes it
         self.report_paths = {p.name: re.compile(p.hints["report_path"]) for p in self.portals
                              if p.hints.get("report_path")}
-        self.recorder: CrawlRecorder | None = None
         self.budgets: CrawlBudgets | None = None  # set with the settings (from_crawler)
-        self.archive: ArchiveProcess | None = None
-        self.summary: dict[str, Any] | None = None
-        self.start_failed: dict[str, list[str]] = {}  # portal name -> "url: why" of each start page that failed
-        self.blocked: dict[str, str] = {}  # portal name -> the first challenge or block page it answered with
         self.parse_pool: ParsePool | None = None  # started by the first attachment to parse
 
     @classmethod
@@ -114,66 +93,20 @@ class PortalSpider(Spider):
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any) -> PortalSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        crawler.signals.connect(spider.opened, signal=signals.spider_opened)
         spider.budgets = CrawlBudgets(spider.portals, crawler.settings, spider._budget_reached)
-        spider.archive = spider.archive_writer()
         return spider
 
-    def archive_writer(self) -> ArchiveProcess | None:
-        """The archive's writer process, started now so that it opens the archive (~0.5 s) while Scrapy builds
-        its engine; the run starts in it when the spider opens."""
-        return ArchiveProcess(self.settings["NIANBAO_DB"],
-                              group_seconds=self.settings.getfloat("NIANBAO_COMMIT_SECONDS"))
-
-    def opened(self) -> None:
-        """Start the run; when the archive cannot be opened (damaged, locked past every retry), say so in one
-        line and crawl nothing (`start` yields no request, `closed` reports the run failed)."""
-        self.archive.on_failure = self._archive_failed
-        try:
-            self.recorder = CrawlRecorder.open(self.archive, portals=[p.name for p in self.portals],
-                                               start_urls=[u for p in self.portals for u in p.start_urls])
-        except ArchiveFailed as exc:
-            log.error("cannot crawl: %s", exc)
-            self.summary = {"status": "failed", "error": str(exc)}
-            # Nothing may be fetched (a JOBDIR's saved queue included, which closing keeps for the next crawl).
-            self.crawler.engine.pause()
-            self._close("archive_failed")
-
-    def _archive_failed(self, message: str) -> None:
-        log.error("stopping the crawl: the archive cannot be written (%s)", message)
-        self._close("archive_failed")
-
-    def _close(self, reason: str) -> None:
-        """Close the spider once the current callback (or signal) is over."""
-        from twisted.internet import reactor
-
-        reactor.callLater(0, lambda: deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason)))
-
-    def closed(self, reason: str) -> None:
-        if self.recorder is None:  # the archive could not be opened (opened said why)
-            return
-        self.summary = self.recorder.finish(reason)
-        self.summary["unreachable"] = {p.name: self.start_failed[p.name] for p in self.portals
-                                       if len(self.start_failed.get(p.name, ())) >= len(p.start_urls)}
-        s = self.summary
-        log.info(
-            "crawl %s: %s pages, %s bytes, reports new %s / changed %s / unchanged %s, %s errors (run %s)",
-            s["status"], s["pages"], s["bytes"], s["reports_new"], s["reports_changed"], s["reports_unchanged"],
-            s["errors"], s["id"],
-        )
-        self.summary = {**s, "blocked": dict(self.blocked)}
-        for portal, what in self.blocked.items():
-            log.warning("portal %s is blocked: %s; %s", portal, what, ADVICE)
-        if self.budgets.summary():
-            log.warning("crawl %s: %s", s["id"], self.budgets.summary())
-            self.summary["budgets"] = self.budgets.summary()
+    @property
+    def recorder(self) -> CrawlRecorder | None:
+        """The run's recorder (crawler.storage.ArchiveStorage); None when the archive could not be opened."""
+        return recorder_of(self.crawler)
 
     async def start(self):
         if self.recorder is None:
             return
         for portal in self.portals:
             for url in portal.start_urls:
-                self.recorder.start_requests += 1
+                self.recorder.start_request()
                 yield Request(url, callback=self.parse_page, errback=self.failed,
                               meta={"kind": "start", "start": portal.name, "hops": 0,
                                     "in_area": not is_site_root(url)})
@@ -254,7 +187,7 @@ class PortalSpider(Spider):
         meta = request.meta
         if failure.check(BlockedResponse):
             stage, message = "blocked", f"{self.portal_for(request.url).name}: {failure.value}"
-            self.blocked.setdefault(self.portal_for(request.url).name, f"{failure.value.block} at {request.url}")
+            self.recorder.portal_blocked(self.portal_for(request.url).name, f"{failure.value.block} at {request.url}")
         elif failure.check(HttpError):
             stage, message = "fetch", f"HTTP {failure.value.response.status}{retries_note(request)}"
         elif failure.check(BrokenResponse):
@@ -269,8 +202,7 @@ class PortalSpider(Spider):
         else:
             stage, message = "fetch", _download_failure(failure) + retries_note(request)
         if meta.get("start") and stage in ("fetch", "blocked"):
-            self.recorder.start_failures += 1
-            self.start_failed.setdefault(meta["start"], []).append(f"{request.url}: {message}")
+            self.recorder.start_failure(meta["start"], f"{request.url}: {message}")
         self.recorder.error(request.url, stage=stage, message=message, sha256=meta.get("sha256"))
         if "chain" in meta:
             yield from self._chain(meta["chain"], meta)
