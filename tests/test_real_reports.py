@@ -106,9 +106,16 @@ def test_real_text_page_with_pipe_cells_reads_and_notes_on_labels():
     """保康县农业农村局 2021 as text: "|"-separated rows, "规章(县级无此项)", a blank 行政许可 cell."""
     report = parse((REAL / "excerpts" / "baokang-agriculture-2021.txt").read_bytes())
     assert report.format == "2021"
-    assert report.proactive["regulations"] == {"issued": 0, "repealed": 0, "in_force": 0}
-    assert report.proactive["penalty"] == {"decisions": 5}
-    assert report.proactive["licensing"] == {"decisions": None}  # blank in the report, not 0
+    none_issued = {"issued": 0, "repealed": 0, "in_force": 0}
+    assert report.proactive == {  # typed from the file
+        "regulations": none_issued,
+        "normative_documents": none_issued,
+        "licensing": {"decisions": None},  # blank in the report, not 0
+        "penalty": {"decisions": 5},
+        "coercion": {"decisions": 0},
+        "fees": {"amount_10k_yuan": 0},
+    }
+    assert report.flags == []
     # table 三 is cut off in the excerpt: its heading is there but not its labels, so nothing to flag as unread
     assert report.applications is None
 
