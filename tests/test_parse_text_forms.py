@@ -5,8 +5,11 @@ split, flagged (value None) where it admits none or several."""
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from parsers import parse
+from parsers.numbers import splits_that_add_up
 from tests.gold import FIXTURES, differences, load_gold
 
 HUITONG = FIXTURES / "real" / "excerpts" / "huitong-forestry-2020.txt"
@@ -186,3 +189,24 @@ def test_cell_forms_on_the_text_path_are_read_or_flagged():
     # a word where a number belongs: the row is not read, and says so
     assert proactive["coercion"] == {"previous_items": None, "change": None, "decisions": None}
     assert "proactive.coercion" in {f["where"] for f in report["flags"]}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(0, 120), min_size=6, max_size=6),
+    st.lists(st.booleans(), min_size=6, max_size=6),
+)
+def test_a_row_that_adds_up_run_together_reads_as_itself_or_is_flagged_never_as_another_split(parts, glue):
+    """Any row of table 三 whose 总计 is the sum of its parts, with the spaces between some cells lost: the
+    splitter returns the row as published when it is the only split that adds up, and nothing otherwise."""
+    cells = [str(n) for n in [*parts, sum(parts)]]
+    tokens = [cells[0]]
+    for cell, joined in zip(cells[1:], glue, strict=True):
+        if joined:
+            tokens[-1] += cell
+        else:
+            tokens.append(cell)
+    found = splits_that_add_up(tokens, 7, 7)
+    assert found is None or cells in found  # the published row always adds up, so it is always among them
+    if found is not None and len(found) == 1:
+        assert found == [cells]
