@@ -67,6 +67,7 @@ _DIGIT_RUN = re.compile(r"[0-9]{2,}")
 _SPLIT_BUDGET = 20_000  # steps of the search; a row needing more is flagged, not read
 
 
+@lru_cache(maxsize=4096)
 def has_digit_run(text: str) -> bool:
     """True for a cell of two or more bare digits: in flattened text, maybe several cells run together."""
     return _DIGIT_RUN.fullmatch(_normal(text)) is not None

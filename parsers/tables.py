@@ -312,10 +312,10 @@ class _Mapper:
         run of digits.  Then the one split into `n` cells where every `group` of cells ends in their total (the
         row's arithmetic); None, flagged, when no split or several add up, or the row has no arithmetic (`group`
         None) to tell — never a guess."""
-        if not self.cells_may_run_together:
+        if not self.cells_may_run_together or not any(map(has_digit_run, values)):
             return values
         core = _trim_blanks(values)
-        if len(core) >= n or not any(map(has_digit_run, core)):
+        if len(core) >= n:
             return values
         found = splits_that_add_up(core, n, group) if group else []
         if found is not None and len(found) == 1:

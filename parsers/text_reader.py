@@ -69,7 +69,7 @@ def _blocks(lines: list[str]) -> list[str | Table]:
                 cell_row, piped = [], True
             cell_row.append(piped_cell)
             continue
-        if _PIPE_ROW_END.fullmatch(raw.rstrip()):
+        if line[0] == "|" and _PIPE_ROW_END.fullmatch(raw.rstrip()):
             end_cell_row()
             continue
         if cell_row and _continues_cell(line):
@@ -89,6 +89,8 @@ def _blocks(lines: list[str]) -> list[str | Table]:
 def _piped_cell(raw: str) -> str | None:
     """The cell of a line written as one cell closed by " |" (`规章 |`, ` |` for an empty cell); None for any
     other line.  A line of bare pipes starting at the margin is no cell: it ends the row."""
+    if "|" not in raw:  # nearly every line: no need to look further
+        return None
     line = raw.rstrip()
     if line.count("|") != 1 or line == "|":
         return None
