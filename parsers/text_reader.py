@@ -16,7 +16,7 @@ import re
 
 from parsers.decode import decode_text
 from parsers.document import Document, Table
-from parsers.labels import application_row, norm
+from parsers.labels import application_row, norm, proactive_item
 from parsers.limits import check_text_size
 from parsers.numbers import is_value
 
@@ -99,15 +99,19 @@ def _piped_cell(raw: str) -> str | None:
 
 
 def _unglue_digits(tokens: list[str]) -> None:
-    """Split digits glued to the end of a table 三 label (`一、本年新收政府信息公开申请数量2000002`) into a token of
-    their own; other text that ends in digits stays as it is."""
+    """Split digits glued to the end of a table 二 or 三 row label (`行政许可776`,
+    `一、本年新收政府信息公开申请数量2000002`) into a token of their own; other text that ends in digits stays."""
     words = [at for at, token in enumerate(tokens) if not is_value(token)]
     if not words:
         return
     at = words[-1]
     glued = _GLUED_DIGITS.match(tokens[at])
-    if glued and application_row(norm("".join(tokens[:at]) + glued["label"])):
+    if glued and _is_row_label(norm("".join(tokens[:at]) + glued["label"])):
         tokens[at : at + 1] = [glued["label"], glued["digits"]]
+
+
+def _is_row_label(label: str) -> bool:
+    return proactive_item(label) is not None or application_row(label) is not None
 
 
 def _continues_cell(line: str) -> bool:

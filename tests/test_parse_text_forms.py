@@ -154,13 +154,26 @@ def test_run_together_table_four_line_is_split_by_its_three_totals():
     assert report["flags"] == [] and failed(report) == []
 
 
-def test_run_together_cells_of_a_row_without_arithmetic_are_flagged_not_guessed():
+@pytest.mark.parametrize("row", ["规章 200", "规章200"])
+def test_run_together_cells_of_a_row_without_arithmetic_are_flagged_not_guessed(row):
     """Table 二 rows have no total to check a split against: `规章 200` may be 2,0,0 or 20,0,… or 200 alone."""
     source = (FIXTURES / "seed-001.txt").read_text(encoding="utf-8")
-    report = parsed(source.replace("规章 | 0 | 0 | 0 |", "规章 200"))
+    report = parsed(source.replace("规章 | 0 | 0 | 0 |", row))
     assert report["proactive"]["regulations"] == {"issued": None, "repealed": None, "in_force": None}
     assert [f["where"] for f in report["flags"]] == ["proactive.regulations"]
     assert "no arithmetic" in report["flags"][0]["reason"]
+
+
+def test_a_single_value_glued_to_its_table_two_label_is_read():
+    """seed-001 in `|` rows, with 行政规范性文件 2 0 12 and 行政处罚 0 written as text extractors glue them: the
+    glued digits are one cell, needing no split."""
+    source = (FIXTURES / "seed-001.txt").read_text(encoding="utf-8")
+    source = source.replace("行政处罚 | 0 | ||", "行政处罚0")
+    report = parsed(source.replace("行政规范性文件 | 2 | 0 | 12 |", "行政规范性文件2 0 12"))
+    assert report["proactive"]["penalty"] == {"decisions": 0}  # 0, not a blank
+    assert report["proactive"]["normative_documents"] == {"issued": 2, "repealed": 0, "in_force": 12}
+    assert differences(report, load_gold("seed-001")) == []
+    assert report["flags"] == [] and failed(report) == []
 
 
 def test_cell_forms_on_the_text_path_are_read_or_flagged():
