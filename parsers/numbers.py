@@ -60,3 +60,63 @@ def parse_value(text: str, unit: str | None = None) -> int | float | None:
         if number.is_integer() and "." not in digits:
             number = int(number)
     return number
+
+
+
+_DIGIT_RUN = re.compile(r"[0-9]{2,}")
+_SPLIT_BUDGET = 20_000  # steps of the search; a row needing more is flagged, not read
+
+
+@lru_cache(maxsize=4096)
+def has_digit_run(text: str) -> bool:
+    """True for a cell of two or more bare digits: in flattened text, maybe several cells run together."""
+    return _DIGIT_RUN.fullmatch(_normal(text)) is not None
+
+
+def _piece_ok(piece: str) -> bool:
+    """A piece cut from a digit run is a number as reports write one: no leading zero."""
+    return len(piece) == 1 or piece[0] != "0"
+
+
+def splits_that_add_up(tokens: list[str], cells: int, group: int, limit: int = 2) -> list[list[str]] | None:
+    """The ways (up to `limit`) to read `tokens` as `cells` cells where digits of neighbouring cells ran together
+    (`1200000 21` for seven cells), keeping those where each group of `group` cells ends in its total: the sum of
+    the cells before it (table 三's 总计 column; table 四's three groups of four outcomes and 总计).  None when
+    the search would take too long to tell.
+
+    Token boundaries are cell boundaries; only runs of two or more digits are cut, never leaving a piece with a
+    leading zero; other tokens ("1,234", "—", "12件") are one cell each.  Callers read a row only when exactly one
+    split adds up: zero or several mean it cannot be read without guessing."""
+    normal = [_normal(t) for t in tokens]
+    if not normal or cells % group or not all(map(is_value, normal)):
+        return []
+    found: list[list[str]] = []
+    steps = 0
+
+    def adds_up(pieces: list[str]) -> bool:
+        last = pieces[-group:]
+        return abs(sum((parse_value(p) or 0) for p in last[:-1]) - (parse_value(last[-1]) or 0)) < 1e-6
+
+    def walk(at: int, offset: int, pieces: list[str]) -> None:
+        nonlocal steps
+        steps += 1
+        if len(found) >= limit or steps > _SPLIT_BUDGET:
+            return
+        if pieces and len(pieces) % group == 0 and not adds_up(pieces):
+            return
+        if at == len(normal):
+            if len(pieces) == cells:
+                found.append(pieces)
+            return
+        if cells - len(pieces) < len(normal) - at:
+            return  # every token left needs a cell of its own
+        rest = normal[at][offset:]
+        if offset == 0 or _piece_ok(rest):  # the rest of the token as one cell (a whole token as written)
+            walk(at + 1, 0, [*pieces, rest])
+        if _DIGIT_RUN.fullmatch(rest):
+            for i in range(1, len(rest)):
+                if _piece_ok(rest[:i]):
+                    walk(at, offset + i, [*pieces, rest[:i]])
+
+    walk(0, 0, [])
+    return None if steps > _SPLIT_BUDGET else found

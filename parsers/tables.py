@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from parsers import labels as L
 from parsers import schema
 from parsers.document import Document, Table
-from parsers.numbers import NotANumber, is_value, parse_value
+from parsers.numbers import NotANumber, has_digit_run, is_value, parse_value, splits_that_add_up
 
 _SECTION = re.compile(r"^([一二三四五六])、")
 _SECTION_CONTEXT = {"二": "proactive", "三": "applications", "四": "review"}
@@ -52,7 +52,7 @@ def map_tables(document: Document, year: int | None = None) -> Tables:
         if not any(_is_report_table(t) for t in document.tables):
             return Tables("unknown", None, None, None)
         fmt, guessed = ("2019" if year is not None and year <= 2020 else "2021"), True
-    mapper = _Mapper(fmt)
+    mapper = _Mapper(fmt, cells_may_run_together=document.form == "text")
     if guessed:
         mapper.flag("format", f"template words not found; format {fmt} assumed from the report year")
     mapper.run(document)
@@ -114,14 +114,40 @@ def _template(fmt: str) -> tuple[dict[str, list[str]], dict[str, None], list[str
 _NO_REASONS: dict[int, str] = {}
 
 
+@lru_cache(maxsize=4)
+def _field_labels(fmt: str) -> dict[str, list[str]]:
+    """item key -> its field labels in template order, normalised."""
+    items = schema.schema()["formats"][fmt]["proactive"]
+    return {item["key"]: [L.norm(f["label"]) for f in item["fields"]] for item in items}
+
+
+def _template_header_cut_short(fmt: str, item: str, header: list[str]) -> bool:
+    """True when table 二's field header is the template's own, some labels cut short (a page store that kept
+    `本年新` of `本年新<br>制作数量`): each cell starts the template label at its place, so the template order is
+    the header's, not an assumption."""
+    labels = _field_labels(fmt)[item]
+    return len(header) == len(labels) and all(
+        len(cell) >= 2 and label.startswith(cell) for cell, label in zip(header, labels, strict=True)
+    )
+
+
+def _trim_blanks(values: list[str]) -> list[str]:
+    """The cells between the first and the last non-blank one (the rest is layout padding)."""
+    at = [i for i, v in enumerate(values) if v.strip()]
+    return values[at[0] : at[-1] + 1] if at else []
+
+
 class _Mapper:
     """Reads rows in document order, keeping the context (section, last header) that says what a row is.
 
     A row is its cell texts plus `reasons`: value position -> why a reader is unsure of that cell (usually none).
+    `cells_may_run_together`: the reader split cells at spaces (text), so a short row may hold digits of several
+    cells run together.
     """
 
-    def __init__(self, fmt: str) -> None:
+    def __init__(self, fmt: str, cells_may_run_together: bool = False) -> None:
         self.fmt = fmt
+        self.cells_may_run_together = cells_may_run_together
         self.fields, self.row_keys, self.columns, self.review_keys = _template(fmt)
         self.context: str | None = None
         self.proactive: dict[str, dict[str, Any]] = {}
@@ -129,6 +155,7 @@ class _Mapper:
         self.review_values: list[str] = []
         self.review_reasons: dict[int, str] = {}
         self.field_order: list[str | None] | None = None
+        self.field_header: list[str] = []  # the header cells field_order was read from
         self.column_labels: list[str] = []
         self.column_keys_read: list[str] | None = None  # column_keys() of these column_labels; None: not yet
         self.column_flagged = False
@@ -198,7 +225,8 @@ class _Mapper:
     def header(self, kind: str, label_cells: list[str]) -> None:
         if kind == "fields":
             self.context = "proactive"
-            self.field_order = [L.proactive_field(c) for c in label_cells if c != "信息内容"]
+            self.field_header = [c for c in label_cells if c != "信息内容"]
+            self.field_order = [L.proactive_field(c) for c in self.field_header]
         elif kind == "article":
             self.context = "proactive"
         elif kind == "applicants":
@@ -228,13 +256,22 @@ class _Mapper:
         where = f"proactive.{item}"
         fields = self.fields[item]
         order = self.field_order if self.field_order and set(self.field_order) <= set(fields) else fields
-        if self.field_order and order is fields and set(self.field_order) != set(fields):
+        if (
+            self.field_order
+            and order is fields
+            and set(self.field_order) != set(fields)
+            and not _template_header_cut_short(self.fmt, item, self.field_header)
+        ):
             self.flag(where, "field headers do not match the template; template order assumed")
-        cells = self.fit(values, len(order), where)
         row = self.proactive.setdefault(item, {})
         if row:
             self.flag(where, "row appears twice; the first is kept")
             return
+        split = self.split_run_together(values, len(order), None, where)
+        if split is None:
+            row.update(dict.fromkeys(order))
+            return
+        cells = self.fit(split, len(order), where)
         row.update(self.numbers(order, cells, reasons, where, L.FIELD_UNITS))
 
     def application_row(self, key: str, label: str, values: list[str], reasons: dict[int, str]) -> None:
@@ -246,7 +283,11 @@ class _Mapper:
             self.flag(where, "row appears twice; the first is kept")
             return
         columns = self.column_keys()
-        cells = self.fit(values, len(columns), where)
+        split = self.split_run_together(values, len(columns), len(columns) if columns[-1] == "total" else None, where)
+        if split is None:
+            self.applications[key] = dict.fromkeys(columns)
+            return
+        cells = self.fit(split, len(columns), where)
         self.applications[key] = self.numbers(columns, cells, reasons, where)
 
     def column_keys(self) -> list[str]:
@@ -265,6 +306,29 @@ class _Mapper:
                     "applications", "applicant column headers not recognised; template column order assumed"
                 )
         return self.columns
+
+    def split_run_together(self, values: list[str], n: int, group: int | None, where: str) -> list[str] | None:
+        """`values` as they are unless the row may hold cells run together: fewer than `n` cells of which one is a
+        run of digits.  Then the one split into `n` cells where every `group` of cells ends in their total (the
+        row's arithmetic); None, flagged, when no split or several add up, or the row has no arithmetic (`group`
+        None) to tell — never a guess."""
+        if not self.cells_may_run_together or not any(map(has_digit_run, values)):
+            return values
+        core = _trim_blanks(values)
+        if len(core) >= n:
+            return values
+        found = splits_that_add_up(core, n, group) if group else []
+        if found is not None and len(found) == 1:
+            return found[0]
+        if group is None:
+            why = "the row has no arithmetic to tell where to split them"
+        elif found is None:
+            why = "too many ways to split them to try"
+        else:
+            why = "several ways to split them add up" if found else "no way to split them adds up"
+        cells = " ".join(core)
+        self.flag(where, f"{len(core)} cells for {n} columns, digits run together ({cells!r}): {why}; not read")
+        return None
 
     def fit(self, values: list[str], n: int, where: str) -> list[str | None]:
         """Exactly n value cells: surplus blank cells at either end (layout padding, a merged label's empty cell)
@@ -353,7 +417,11 @@ class _Mapper:
         if not self.review_values:
             return None
         keys = self.review_order()
-        cells = self.fit(self.review_values, len(keys), "review_litigation")
+        group = 5 if keys == self.review_keys else None  # four outcomes then their 总计, three times
+        split = self.split_run_together(self.review_values, len(keys), group, "review_litigation")
+        if split is None:
+            return dict.fromkeys(keys)
+        cells = self.fit(split, len(keys), "review_litigation")
         return self.numbers(keys, cells, self.review_reasons, "review_litigation")
 
     def review_order(self) -> list[str]:

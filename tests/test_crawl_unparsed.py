@@ -14,12 +14,20 @@ from tests.gold import FIXTURES
 REAL_TEXT = FIXTURES / "real" / "excerpts" / "huitong-forestry-2020.txt"  # a real page saved as text
 
 
+def unreadable_text() -> bytes:
+    """The real page with its table cells run into one line, no separator left: its labels are there, its table
+    cannot be read (the page as saved, one cell per line, is read)."""
+    lines = REAL_TEXT.read_text(encoding="utf-8").splitlines()
+    at = lines.index("二、主动公开政府信息情况") + 1
+    return "\n".join([*lines[:at], "".join(line.rstrip("| ") for line in lines[at:])]).encode()
+
+
 def test_a_report_with_unreadable_tables_is_stored_unparsed_with_a_flag_and_an_error(tmp_path):
     title = "会同县林业局2020年政府信息公开工作年度报告"
     pages = {
         "/": Page(f'<html><head><title>信息公开年报</title></head><body><a href="/nb/2020.txt">{title}</a>'
                   '</body></html>'.encode()),
-        "/nb/2020.txt": Page(REAL_TEXT.read_bytes(), "text/plain; charset=utf-8"),
+        "/nb/2020.txt": Page(unreadable_text(), "text/plain; charset=utf-8"),
     }
     server = PortalServer(("127.0.0.1", 0), pages=pages)
     threading.Thread(target=server.serve_forever, daemon=True).start()

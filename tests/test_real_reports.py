@@ -88,14 +88,12 @@ def test_pdf_total_row_with_a_merged_label_cell_is_not_shifted():
     assert report["applications"]["denied_prohibited_by_law"]["total"] == 0  # printed "2.其他法律行政止公开"
 
 
-def test_real_text_page_with_unreadable_tables_is_flagged_not_unknown_and_silent():
-    """A real page saved as text (会同县林业局, one cell per line ending in " |"): the template's labels are there,
-    the tables are not read, so the report says so — a flag on "tables" and a failed "tables_read" check."""
+def test_real_cell_per_line_text_page_is_read_not_flagged_unread():
+    """会同县林业局 (one cell per line ending in " |") used to come out unread; its values are checked cell by cell
+    in tests/test_parse_text_forms.py."""
     report = parse((REAL / "excerpts" / "huitong-forestry-2020.txt").read_bytes())
-    assert report.proactive is None
-    assert {k: report.checks[-1][k] for k in ("rule", "ok")} == {"rule": "tables_read", "ok": False}
-    assert any(f["where"] == "tables" for f in report.flags)
-    assert report.checks_ok is False
+    assert report.format == "2019" and report.proactive["licensing"]["decisions"] == 776
+    assert "tables_read" not in {c["rule"] for c in report.checks}
     assert report.agency == "会同县林业局" and report.year == 2020
 
 
@@ -108,9 +106,16 @@ def test_real_text_page_with_pipe_cells_reads_and_notes_on_labels():
     """保康县农业农村局 2021 as text: "|"-separated rows, "规章(县级无此项)", a blank 行政许可 cell."""
     report = parse((REAL / "excerpts" / "baokang-agriculture-2021.txt").read_bytes())
     assert report.format == "2021"
-    assert report.proactive["regulations"] == {"issued": 0, "repealed": 0, "in_force": 0}
-    assert report.proactive["penalty"] == {"decisions": 5}
-    assert report.proactive["licensing"] == {"decisions": None}  # blank in the report, not 0
+    none_issued = {"issued": 0, "repealed": 0, "in_force": 0}
+    assert report.proactive == {  # typed from the file
+        "regulations": none_issued,
+        "normative_documents": none_issued,
+        "licensing": {"decisions": None},  # blank in the report, not 0
+        "penalty": {"decisions": 5},
+        "coercion": {"decisions": 0},
+        "fees": {"amount_10k_yuan": 0},
+    }
+    assert report.flags == []
     # table 三 is cut off in the excerpt: its heading is there but not its labels, so nothing to flag as unread
     assert report.applications is None
 
