@@ -52,8 +52,9 @@ class SyntheticPages(Mapping[str, Page]):
             return self._listing(unit, listing) if listing < self.lists else default
         if list_no >= self.lists or item >= PER_LIST:
             return default
-        title = _title(unit, list_no, item)
-        return _page(article(title, _report_body((list_no * PER_LIST + item) % SEEDS), _unit(unit), "2025-01-20"))
+        number = list_no * PER_LIST + item
+        return _page(article(_title(unit, list_no, item), _report_body(number % SEEDS), _agency(unit, number),
+                             "2025-01-20"))
 
     def _listing(self, unit: int, number: int) -> Page:
         items = [(f"r{number}_{i}.html", _title(unit, number, i)) for i in range(PER_LIST)]
@@ -84,8 +85,16 @@ def _unit(unit: int) -> str:
     return f"县{_NAME_CHARS[first % len(_NAME_CHARS)]}{_NAME_CHARS[second]}局"
 
 
+def _agency(unit: int, number: int) -> str:
+    """A body of its own for every report (县安宁局安宁所 …): the archive counts one report per agency and year, so
+    reports that shared a body and a year would be stored once, and the benchmark would store fewer than it fetches."""
+    first, second = divmod(number, len(_NAME_CHARS))
+    return f"{_unit(unit)}{_NAME_CHARS[first % len(_NAME_CHARS)]}{_NAME_CHARS[second]}所"
+
+
 def _title(unit: int, list_no: int, item: int) -> str:
-    return f"{_unit(unit)}{2000 + (list_no * PER_LIST + item) % 25}年政府信息公开工作年度报告（第{item}号）"
+    number = list_no * PER_LIST + item
+    return f"{_agency(unit, number)}{2000 + number % 25}年政府信息公开工作年度报告"
 
 
 def _page(text: str) -> Page:
