@@ -29,7 +29,7 @@ def parse(data: bytes, source: str = "", content_type: str | None = None) -> Rep
 
 def parse_html(page: HtmlPage, source: str = "") -> Report:
     """Parse an HTML page already loaded with `load_html`: what `parse` does for HTML bytes, without parsing
-    them again.  The reader strips elements from `page.root`, so read what else you need from it first."""
+    them again.  `page` is left as it was, so its tree can be read before or after."""
     from parsers.pipeline import parse_html as parse_page
 
     return parse_page(page, source=source)

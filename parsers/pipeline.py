@@ -46,5 +46,5 @@ def parse_bytes(data: bytes, source: str = "", content_type: str | None = None) 
 
 
 def parse_html(page: Page, source: str = "") -> Report:
-    """The Report of an HTML page loaded with `parsers.html_reader.load`, whose tree the caller has read."""
+    """The Report of an HTML page loaded with `parsers.html_reader.load` (its tree left as it was)."""
     return build_report(html_reader.read_page(page), source=source)

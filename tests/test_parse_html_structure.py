@@ -64,3 +64,19 @@ def test_an_xml_declaration_after_leading_whitespace_reads_as_without_it(prefix)
     assert differences(declared.to_dict(), load_gold("seed-001")) == []
     assert declared.to_dict()["text"] == plain["text"]
 
+
+
+def test_parse_html_leaves_the_loaded_tree_as_it_was():
+    """Callers read a page's links and title off the tree the parser reads the report from, before or after."""
+    from lxml import etree
+
+    from parsers import load_html, parse_html
+    from tests.gold import FIXTURES
+
+    page = load_html((FIXTURES / "seed-002.html").read_bytes().replace(
+        b"</body>", b"<script>var x = 1;</script><!-- note --></body>"))
+    before = etree.tostring(page.root)
+    report = parse_html(page)
+    assert etree.tostring(page.root) == before
+    assert b"<script>" in before and "var x" not in report.text
+    assert parse_html(page).to_dict() == report.to_dict()  # and it can be read again, to the same report

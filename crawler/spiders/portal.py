@@ -124,8 +124,8 @@ class PortalSpider(Spider):
             yield output
 
     def _html_page(self, response: Response) -> Iterator[Request | dict[str, Any]]:
-        """An HTML page. It is parsed once (parsers.load_html); its title and links are read off the tree before
-        the parser takes it for the report."""
+        """An HTML page. It is parsed once (parsers.load_html): its title and links are read off the same tree the
+        parser reads the report from."""
         content_type = _content_type(response)
         try:
             page = load_html(response.body, content_type)
@@ -212,7 +212,7 @@ class PortalSpider(Spider):
     def _page_report(self, response: Response, page: HtmlPage,
                      title: str | None) -> Generator[dict[str, Any], None, bool]:
         """Store the page as a report when it is one; returns whether it is, with its tables read (a 304 counts
-        when it was). `page`: the loaded HTML page, which the parser then takes."""
+        when it was). `page`: the loaded HTML page."""
         if "not_modified" in response.flags:
             return self.recorder.confirm_unchanged(response.url)
         report = self._parse(response, page)
