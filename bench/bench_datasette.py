@@ -257,8 +257,10 @@ def endpoints(db_path: Path) -> list[tuple[str, str, dict[str, str]]]:
         ("page reports", f"{q}/reports", {}),
         ("page report_summary?_facet=year", f"{q}/report_summary", {"_facet": "year"}),
         ("page report_summary?region=…&_facet=year", f"{q}/report_summary", {"region": region, "_facet": "year"}),
-        ("page reports ?_search=agency (FTS)", f"{q}/reports", {"_search": agency}),
-        ("page reports ?_search=行政复议 (FTS, common)", f"{q}/reports", {"_search": "行政复议"}),
+        # the reports table's search box answers with a redirect to /-/search: measure the page it leads to
+        ("page /-/search?q=agency (FTS)", "/-/search", {"q": agency}),
+        ("page /-/search?q=行政复议 (FTS, common)", "/-/search", {"q": "行政复议"}),
+        ("page /-/search?q=复议 (1–2 characters, common)", "/-/search", {"q": "复议"}),
     ]
 
 
