@@ -314,3 +314,6 @@ def test_dashboard_charts_requests_per_year_for_a_county(site):
     by_outcome = {(r["year"], r["outcome"]): r["requests"] for r in site.rows(f"/{DB_NAME}.json", sql=outcomes,
                                                                               region="湘潭县")}
     assert (by_outcome[(2024, "予以公开 granted")], by_outcome[(2024, "无法提供 unavailable")]) == (4, 4)
+    # a year without figures is on the axis, empty, so neighbouring years' bars are not drawn as if adjacent
+    assert sorted({year for year, _ in by_outcome}) == [2020, 2021, 2022, 2023, 2024]
+    assert {by_outcome[(2021, outcome)] for outcome in colour["domain"]} == {None}
