@@ -8,6 +8,10 @@ report for which year it is.
 - `identity`: (region, agency, year). A different fingerprint under the same identity is a later version (a
   corrected republication) and supersedes the earlier one; both stay on record. A report without agency or year
   has no identity beyond its URL.
+- At another URL, a document of the same identity is a later version only when most of its text is the report's
+  (`same_text`): a corrected republication changes a few figures or lines, while two bodies' reports that the
+  parser read as one agency share only the template's wording. Those stay two reports, and the archive records
+  why in `errors` (stage identity), so a misread agency never makes a report vanish from the counts.
 """
 
 from __future__ import annotations
@@ -35,6 +39,24 @@ def fingerprint(region: str | None, agency: str | None, year: int | None, format
     return hashlib.sha256(json.dumps(said, ensure_ascii=False, default=str).encode()).hexdigest()
 
 
+# Jaccard similarity of 4-character shingles: one report in two forms or with a correction 0.99; two agencies'
+# reports of one template 0.14-0.25 (the fixture reports).
+SAME_TEXT = 0.6
+
+
+def _shingles(text: str | None) -> set[str]:
+    joined = "".join((text or "").split())
+    return {joined[i:i + 4] for i in range(len(joined) - 3)}
+
+
+def same_text(a: str | None, b: str | None) -> bool:
+    """Whether two report texts are, for the most part, one text (whitespace ignored)."""
+    first, second = _shingles(a), _shingles(b)
+    if not first or not second:
+        return first == second
+    return len(first & second) / len(first | second) >= SAME_TEXT
+
+
 def identity(region: str | None, agency: str | None, year: int | None) -> str | None:
     """`region|agency|year`, or None when agency or year is unknown (then only the URL identifies the report)."""
     if not agency or year is None:
@@ -45,8 +67,9 @@ def identity(region: str | None, agency: str | None, year: int | None) -> str | 
 def merge_duplicates(db: Database) -> list[tuple[int, int]]:
     """Make every fingerprint and every identity current once among the current reports (after a migration or
     a reparse changed what the reports say): a duplicate is superseded by the first report of its fingerprint,
-    which takes over its URLs; of one identity's differing reports the newest stays current. Returns the
-    (superseded, kept) pairs, whose derived rows must be refreshed (call inside a transaction)."""
+    which takes over its URLs; of one identity's reports the newest stays current, superseding those whose text is
+    mostly its own (others stay current, as in Archive.store_report). Returns the (superseded, kept) pairs, whose
+    derived rows must be refreshed (call inside a transaction)."""
     merged: list[tuple[int, int]] = []
     for column, keep in (("fingerprint", "MIN"), ("identity", "MAX")):
         groups = db.execute(
@@ -54,9 +77,12 @@ def merge_duplicates(db: Database) -> list[tuple[int, int]]:
             f"GROUP BY {column} HAVING count(*) > 1"
         ).fetchall()
         for kept, members in groups:
+            text = db.execute("SELECT text FROM reports WHERE id = ?", [kept]).fetchone()[0]
             for report_id in (int(i) for i in members.split(",") if int(i) != kept):
-                supersede(db, report_id, kept)
-                merged.append((report_id, kept))
+                other = db.execute("SELECT text FROM reports WHERE id = ?", [report_id]).fetchone()[0]
+                if column == "fingerprint" or same_text(text, other):
+                    supersede(db, report_id, kept)
+                    merged.append((report_id, kept))
     return merged
 
 

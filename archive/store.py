@@ -35,7 +35,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from archive.blobs import BlobStore
-from archive.identity import fingerprint, identity, supersede
+from archive.identity import fingerprint, identity, same_text, supersede
 from archive.records import cell_rows, check_rows, flag_rows, report_fields
 from archive.schema import migrate
 from archive.summary import refresh_summary
@@ -258,7 +258,7 @@ class Archive(ArchiveReader):
             if same is not None and not self._edited_in_place(same, url, sha256, report.text):
                 self._seen(same[0], run_id, stamp, url=url, sha256=sha256)
                 return "unchanged"
-            older = self._superseded_by_new(url, key)
+            older = self._superseded_by_new(url, key, report.text, run_id)
             version = self.db.execute(
                 f"SELECT COALESCE(MAX(version), 0) + 1 FROM reports WHERE id IN ({', '.join('?' * len(older))})",
                 older,
@@ -287,16 +287,29 @@ class Archive(ArchiveReader):
         return self.db.execute("SELECT 1 FROM report_urls WHERE report_id = ? AND url = ?",
                                [report_id, url]).fetchone() is not None
 
-    def _superseded_by_new(self, url: str, key: str | None) -> list[int]:
-        """The current reports a new version at `url` under identity `key` replaces: those of the same identity,
-        and those seen at `url` unless they are another agency's or year's report (a URL that now shows the next
-        year's report leaves last year's on record)."""
-        return [row[0] for row in self.db.execute(
-            "SELECT id FROM reports WHERE is_current = 1 AND ((identity = :key) OR (id IN "
-            "(SELECT report_id FROM report_urls WHERE url = :url) AND (identity IS NULL OR :key IS NULL))) "
-            "ORDER BY id",
-            {"key": key, "url": url},
-        )]
+    def _superseded_by_new(self, url: str, key: str | None, text: str | None, run_id: int | None) -> list[int]:
+        """The current reports a new version at `url` under identity `key` replaces: those seen at `url` unless
+        they are another agency's or year's report (a URL that now shows the next year's report leaves last year's
+        on record), and those of the same identity elsewhere whose text is mostly this one's. One of the same
+        identity with other text stays current, and an `errors` row (stage identity) says so."""
+        here = [row[0] for row in self.db.execute(
+            "SELECT id FROM reports WHERE is_current = 1 AND id IN (SELECT report_id FROM report_urls WHERE url = ?) "
+            "AND (identity IS NULL OR ? IS NULL OR identity = ?)", [url, key, key])]
+        elsewhere = [] if key is None else list(self.db.execute(
+            "SELECT id, url, text FROM reports WHERE is_current = 1 AND identity = ?", [key]))
+        older = set(here)
+        for report_id, other_url, other_text in elsewhere:
+            if report_id in older:
+                continue
+            if same_text(text, other_text):
+                older.add(report_id)
+            else:
+                self.db["errors"].insert({
+                    "stage": "identity", "url": url, "run_id": run_id, "at": now(),
+                    "message": f"{key.replace('|', ' ').strip()}: another report of this agency and year, with other "
+                               f"text, is at {other_url} (report {report_id}); both are counted — check the agency "
+                               "and year read from each"})
+        return sorted(older)
 
     def mark_unchanged(self, run_id: int | None, url: str) -> bool:
         """A conditional GET answered 304 for `url`: the report seen there was seen again, unchanged.

@@ -130,3 +130,25 @@ def test_at_the_same_url_new_text_under_the_same_tables_is_a_new_version(tmp_pat
     assert archive.current_version(seed_url(0))["id"] != ids["seed-000"]
     archive.close()
     assert _counted(db_path)[0] == 1
+
+
+def test_two_reports_read_as_one_agency_and_year_stay_two_and_say_so(tmp_path):
+    """Two townships' reports whose agency the parser read as the county office (the office uploaded both): the
+    same identity, other text. Neither may vanish from the counts; an errors row says what to check."""
+    db_path, _ = build_archive(tmp_path)
+    archive = Archive(db_path)
+    office = "湘潭县人民政府办公室"
+    first = dataclasses.replace(gold_report(2), agency=office, title="2024年政府信息公开工作年度报告")
+    second = dataclasses.replace(gold_report(3), agency=office, year=2024, title="2024年政府信息公开工作年度报告")
+    assert _store(archive, "http://www.example.gov.cn/xz/a.html", first, b"<html>a</html>") == "new"
+    assert _store(archive, "http://www.example.gov.cn/xz/b.html", second, b"<html>b</html>") == "new"
+    archive.close()
+    db = sqlite3.connect(db_path)
+    assert db.execute("SELECT count(*) FROM report_summary WHERE agency = ?", [office]).fetchone() == (2,)
+    (message,) = db.execute("SELECT message FROM errors WHERE stage = 'identity'").fetchone()
+    assert message.startswith(f"湘潭县 {office} 2024: another report of this agency and year, with other text, is at "
+                              "http://www.example.gov.cn/xz/a.html")
+    # nor does the merge that migration 5 and reparse run
+    from archive.identity import merge_duplicates
+
+    assert merge_duplicates(Database(db_path)) == []
