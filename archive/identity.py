@@ -23,10 +23,18 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from archive.records import now
+from parsers import Report
+
 
 def _number(value: Any) -> Any:
     """12.0 and 12 are one figure (cells keep NUMERIC affinity, which stores an integral REAL as INTEGER)."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def plain_text(text: str | None) -> str:
+    """A report's text with its whitespace folded: what is compared, not how it was laid out."""
+    return " ".join((text or "").split())
 
 
 def fingerprint(region: str | None, agency: str | None, year: int | None, format: str,
@@ -35,8 +43,14 @@ def fingerprint(region: str | None, agency: str | None, year: int | None, format
     figures = sorted((c["table_name"], c["row_key"], c["column_key"], _number(c["value"])) for c in cells)
     said: list[Any] = [region, agency, year, format, figures]
     if agency is None or year is None:
-        said.append(" ".join((text or "").split()))
+        said.append(plain_text(text))
     return hashlib.sha256(json.dumps(said, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+def report_keys(region: str | None, report: Report, cells: Iterable[dict[str, Any]]) -> dict[str, str | None]:
+    """The `fingerprint` and `identity` columns of a parsed report's row (store_report, reparse)."""
+    return {"fingerprint": fingerprint(region, report.agency, report.year, report.format, cells, report.text),
+            "identity": identity(region, report.agency, report.year)}
 
 
 # Jaccard similarity of 4-character shingles: one report in two forms or with a correction 0.99; two agencies'
@@ -68,22 +82,40 @@ def merge_duplicates(db: Database) -> list[tuple[int, int]]:
     """Make every fingerprint and every identity current once among the current reports (after a migration or
     a reparse changed what the reports say): a duplicate is superseded by the first report of its fingerprint,
     which takes over its URLs; of one identity's reports the newest stays current, superseding those whose text is
-    mostly its own (others stay current, as in Archive.store_report). Returns the (superseded, kept) pairs, whose
-    derived rows must be refreshed (call inside a transaction)."""
+    mostly its own, and the others stay current with an `errors` row each, as in Archive.store_report. Returns
+    the (superseded, kept) pairs, whose derived rows must be refreshed (call inside a transaction)."""
     merged: list[tuple[int, int]] = []
-    for column, keep in (("fingerprint", "MIN"), ("identity", "MAX")):
-        groups = db.execute(
-            f"SELECT {keep}(id), group_concat(id) FROM reports WHERE is_current = 1 AND {column} IS NOT NULL "
-            f"GROUP BY {column} HAVING count(*) > 1"
-        ).fetchall()
-        for kept, members in groups:
-            text = db.execute("SELECT text FROM reports WHERE id = ?", [kept]).fetchone()[0]
-            for report_id in (int(i) for i in members.split(",") if int(i) != kept):
-                other = db.execute("SELECT text FROM reports WHERE id = ?", [report_id]).fetchone()[0]
-                if column == "fingerprint" or same_text(text, other):
-                    supersede(db, report_id, kept)
-                    merged.append((report_id, kept))
+    for kept, members in db.execute(
+        "SELECT MIN(id), group_concat(id) FROM reports WHERE is_current = 1 AND fingerprint IS NOT NULL "
+        "GROUP BY fingerprint HAVING count(*) > 1"
+    ).fetchall():
+        for report_id in (int(i) for i in members.split(",") if int(i) != kept):
+            supersede(db, report_id, kept)
+            merged.append((report_id, kept))
+    for key, in db.execute(
+        "SELECT identity FROM reports WHERE is_current = 1 AND identity IS NOT NULL GROUP BY identity "
+        "HAVING count(*) > 1"
+    ).fetchall():
+        (kept, url, text), *others = db.execute(
+            "SELECT id, url, text FROM reports WHERE is_current = 1 AND identity = ? ORDER BY id DESC", [key])
+        for report_id, other_url, other_text in others:
+            if same_text(text, other_text):
+                supersede(db, report_id, kept)
+                merged.append((report_id, kept))
+            else:
+                record_identity_conflict(db, key, url, report_id, other_url, None)
     return merged
+
+
+def record_identity_conflict(db: Database, key: str, url: str, other_id: int, other_url: str,
+                             run_id: int | None) -> None:
+    """An `errors` row (stage identity): the report at `url` and report `other_id` at `other_url` share an agency
+    and year but not their text, so both are counted; a person should check what was read from each."""
+    db["errors"].insert({
+        "stage": "identity", "url": url, "run_id": run_id, "at": now(),
+        "message": f"{key.replace('|', ' ').strip()}: another report of this agency and year, with other text, is "
+                   f"at {other_url} (report {other_id}); both are counted — check the agency and year read from "
+                   "each"})
 
 
 def supersede(db: Database, old_id: int, new_id: int, stamp: str | None = None) -> None:

@@ -11,11 +11,17 @@ A blank cell is a row with value NULL; a table the report lacks has no rows at a
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from parsers import Report
 
 FLAT_COLUMN = "value"
+
+
+def now() -> str:
+    """The time a row is written, UTC to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def report_fields(report: Report) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import parsers
-from archive.identity import fingerprint, identity, merge_duplicates
-from archive.records import cell_rows, check_rows, report_fields
-from archive.store import Archive, now, require_archive
+from archive.identity import merge_duplicates, report_keys
+from archive.records import cell_rows, check_rows, now, report_fields
+from archive.store import Archive, require_archive
 from archive.summary import refresh_summary
 
 META_COLUMNS = ("title", "agency", "year", "published", "format")
@@ -66,11 +66,10 @@ def reparse(db_path: str | Path, raw_dir: str | Path | None = None,
             report = dataclasses.replace(report, **kept)
             what = _differences(archive, row["id"], report)
             region = row["region"] or report.region
-            said = fingerprint(region, report.agency, report.year, report.format, cell_rows(report), report.text)
             with archive.db.atomic():
                 archive.db["reports"].update(row["id"], {
-                    **report_fields(report), "region": region, "parsed_at": now(), "fingerprint": said,
-                    "identity": identity(region, report.agency, report.year)})
+                    **report_fields(report), "region": region, "parsed_at": now(),
+                    **report_keys(region, report, cell_rows(report))})
                 archive.write_children(row["id"], report)
                 refresh_summary(archive.db, [row["id"]])
             if what:

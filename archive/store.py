@@ -28,15 +28,14 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
 from archive.blobs import BlobStore
-from archive.identity import fingerprint, identity, same_text, supersede
-from archive.records import cell_rows, check_rows, flag_rows, report_fields
+from archive.identity import plain_text, record_identity_conflict, report_keys, same_text, supersede
+from archive.records import cell_rows, check_rows, flag_rows, now, report_fields
 from archive.schema import migrate
 from archive.summary import refresh_summary
 from parsers import Report
@@ -46,10 +45,6 @@ from parsers import Report
 POLICY_STAGES = ("robots",)
 # How long a write waits for a lock another process holds (the archive's writer then retries; crawler.archive_process).
 BUSY_TIMEOUT_MS = 30_000
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def require_archive(db_path: str | Path) -> None:
@@ -250,15 +245,15 @@ class Archive(ArchiveReader):
         stamp = now()
         region = region or report.region
         cells = cell_rows(report)
-        said = fingerprint(region, report.agency, report.year, report.format, cells, report.text)
-        key = identity(region, report.agency, report.year)
+        keys = report_keys(region, report, cells)
         with self._write():
             same = self.db.execute("SELECT id, sha256, text FROM reports WHERE fingerprint = ? OR sha256 = ? "
-                                   "ORDER BY is_current DESC, id DESC LIMIT 1", [said, sha256]).fetchone()
+                                   "ORDER BY is_current DESC, id DESC LIMIT 1", [keys["fingerprint"], sha256]
+                                   ).fetchone()
             if same is not None and not self._edited_in_place(same, url, sha256, report.text):
                 self._seen(same[0], run_id, stamp, url=url, sha256=sha256)
                 return "unchanged"
-            older = self._superseded_by_new(url, key, report.text, run_id)
+            older = self._superseded_by_new(url, keys["identity"], report.text, run_id)
             version = self.db.execute(
                 f"SELECT COALESCE(MAX(version), 0) + 1 FROM reports WHERE id IN ({', '.join('?' * len(older))})",
                 older,
@@ -266,7 +261,7 @@ class Archive(ArchiveReader):
             report_id = self.db["reports"].insert({
                 "url": url, "version": version, "is_current": 1, "sha256": sha256, "region": region,
                 "portal": portal, "page_url": page_url, "run_id": run_id, "stored_at": stamp, "last_seen_at": stamp,
-                "parsed_at": stamp, "fingerprint": said, "identity": key, **report_fields(report),
+                "parsed_at": stamp, **keys, **report_fields(report),
             }).last_pk
             for old_id in older:
                 supersede(self.db, old_id, report_id, stamp)
@@ -282,7 +277,7 @@ class Archive(ArchiveReader):
         it was seen at, with other text (a correction note under unchanged tables is a new version there; the
         same tables at another URL are the same report)."""
         report_id, stored_sha256, stored_text = same
-        if stored_sha256 == sha256 or " ".join((stored_text or "").split()) == " ".join((text or "").split()):
+        if stored_sha256 == sha256 or plain_text(stored_text) == plain_text(text):
             return False
         return self.db.execute("SELECT 1 FROM report_urls WHERE report_id = ? AND url = ?",
                                [report_id, url]).fetchone() is not None
@@ -304,11 +299,7 @@ class Archive(ArchiveReader):
             if same_text(text, other_text):
                 older.add(report_id)
             else:
-                self.db["errors"].insert({
-                    "stage": "identity", "url": url, "run_id": run_id, "at": now(),
-                    "message": f"{key.replace('|', ' ').strip()}: another report of this agency and year, with other "
-                               f"text, is at {other_url} (report {report_id}); both are counted — check the agency "
-                               "and year read from each"})
+                record_identity_conflict(self.db, key, url, report_id, other_url, run_id)
         return sorted(older)
 
     def mark_unchanged(self, run_id: int | None, url: str) -> bool:
