@@ -47,9 +47,10 @@ def export_csv(db_path: str | Path, out: str | Path | IO, *, keys: bool = False)
 def _write(db_path: str | Path, handle: IO[str], keys: bool) -> int:
     db = open_db(db_path, create=False)
     try:
-        columns = list(SUMMARY_COLUMNS) if keys else list(summary_headings())
+        headings = dict(zip(SUMMARY_COLUMNS, SUMMARY_COLUMNS, strict=True)) if keys else summary_headings()
+        columns = list(headings)
         writer = csv.writer(handle)
-        writer.writerow(columns if keys else summary_headings().values())
+        writer.writerow(headings.values())
         count = 0
         selected = ", ".join(columns)
         for row in db.execute(f"SELECT {selected} FROM report_summary ORDER BY region, agency, year, report_id"):

@@ -14,7 +14,6 @@ tables, canned queries and nianbao's pages run; every connection also caps value
 from __future__ import annotations
 
 import os
-import sqlite3
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -104,12 +103,11 @@ def _register_plugin() -> None:
 
 def datasette_app(db_path: str | Path, *, public: bool | None = None) -> Datasette:
     """A Datasette instance over the archive at `db_path`, named `nianbao`; `public` defaults to $NIANBAO_PUBLIC."""
-    open_db(db_path, create=False).close()  # an archive from an older nianbao is migrated before it is shown
-    conn = sqlite3.connect(db_path)
+    db = open_db(db_path, create=False)  # an archive from an older nianbao is migrated before it is shown
     try:
-        ensure_summary_view(conn)
+        ensure_summary_view(db.conn)
     finally:
-        conn.close()
+        db.close()
     if public is None:
         public = os.environ.get(PUBLIC_ENV, "") not in ("", "0")
     _register_plugin()
