@@ -164,7 +164,7 @@ def _coverage(conn: sqlite3.Connection, region: str | None) -> dict[str, Any]:
     newest = conn.execute("SELECT max(year) FROM report_summary").fetchone()[0]
     if region is None:
         counts = {(r, y): {"found": n, "unparsed": u, "failing": f, "missing": 0} for r, y, n, u, f in conn.execute(
-            "SELECT region, year, reports, without_figures, failing_checks FROM region_year_totals")}
+            "SELECT region, year, reports, unparsed, failing_checks FROM region_year_totals")}
         for r, y, missing in conn.execute(
                 "SELECT s.region, g.year + 1, count(*) FROM report_gaps g JOIN report_summary s"
                 " ON s.report_id = g.report_id WHERE g.year < ? GROUP BY 1, 2", [newest]):
@@ -173,7 +173,7 @@ def _coverage(conn: sqlite3.Connection, region: str | None) -> dict[str, Any]:
     else:
         counts = {}
         for agency, year, report_id, ok, unparsed in conn.execute(
-                "SELECT agency, year, report_id, checks_ok, new_received IS NULL FROM report_summary"
+                "SELECT agency, year, report_id, checks_ok, unparsed FROM report_summary"
                 " WHERE region IS ? ORDER BY agency, year, report_id", [region]):
             counts.setdefault((agency, year), {"reports": []})["reports"].append(
                 {"id": report_id, "failing": ok == 0, "unparsed": bool(unparsed)})

@@ -183,7 +183,8 @@ ROLLUPS: tuple[Rollup, ...] = (
     Rollup("region_year_totals", "report_summary", ("region", "year"),
            ("new_received", "granted", "partially_granted", "denied_total", "unavailable_total", "rejected_total",
             "total_processed"),
-           (("without_figures", "{r}.new_received IS NULL"), ("failing_checks", "{r}.checks_ok = 0"))),
+           (("without_figures", "{r}.new_received IS NULL"), ("failing_checks", "{r}.checks_ok = 0"),
+            ("unparsed", "{r}.unparsed = 1"))),
 )
 
 # report_gaps: a current report whose agency has no current report for the following year, with its year (most

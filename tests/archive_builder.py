@@ -103,7 +103,7 @@ RECOMPUTED = {
     "region_year_totals": """
         SELECT region, year, count(*), sum(new_received), sum(granted), sum(partially_granted), sum(denied_total),
           sum(unavailable_total), sum(rejected_total), sum(total_processed), sum(new_received IS NULL),
-          sum(checks_ok = 0)
+          sum(checks_ok = 0), sum(unparsed = 1)
         FROM report_summary GROUP BY region, year""",
     "report_gaps": """
         SELECT prev.report_id, prev.year FROM report_summary prev
@@ -115,7 +115,7 @@ MATERIALISED = {
     "reason_totals": "SELECT year, format, reason, reports, requests, requests_values, citing FROM reason_totals",
     "region_year_totals": """
         SELECT region, year, reports, new_received, granted, partially_granted, denied_total, unavailable_total,
-          rejected_total, total_processed, without_figures, failing_checks
+          rejected_total, total_processed, without_figures, failing_checks, unparsed
         FROM region_year_totals""",
     "report_gaps": "SELECT report_id, year FROM report_gaps",
 }
